@@ -29,13 +29,13 @@ struct ExecutorConfig {
 
 // Which isolation layers are in force, for logs and /healthz.
 struct IsolationReport {
-  std::string cgroup_version;   // "v2", "v1" or "none"
-  bool namespaces = false;      // user, pid, mount, net, ipc, uts, cgroup
+  std::string cgroup_version;  // "v2", "v1" or "none"
+  bool namespaces = false;     // user, pid, mount, net, ipc, uts, cgroup
   bool seccomp = false;
   bool memory_limit = false;
   bool pids_limit = false;
-  bool weakened = false;        // the operator allowed a weaker mode and it is in use
-  std::string notes;            // what is missing, in words
+  bool weakened = false;  // the operator allowed a weaker mode and it is in use
+  std::string notes;      // what is missing, in words
 };
 
 class Executor {

@@ -40,11 +40,11 @@ struct Timings {
 
 struct Outcome {
   ErrorType error = ErrorType::sandbox_error;
-  std::string message;        // human message for errors; empty on success
-  boost::json::value result;  // main()'s return value, when error == none
+  std::string message;          // human message for errors; empty on success
+  boost::json::value result;    // main()'s return value, when error == none
   boost::json::object details;  // type-specific fields: line, column, traceback, path, ...
-  std::string stdout_bytes;   // raw bytes the script wrote to fd 1 (capped)
-  std::string stderr_bytes;   // raw bytes the script wrote to fd 2 (capped)
+  std::string stdout_bytes;     // raw bytes the script wrote to fd 1 (capped)
+  std::string stderr_bytes;     // raw bytes the script wrote to fd 2 (capped)
   bool stdout_truncated = false;
   bool stderr_truncated = false;
   Timings timings;
@@ -62,4 +62,9 @@ boost::json::object to_json(const Outcome& outcome);
 // Valid UTF-8 of arbitrary bytes: each invalid sequence becomes U+FFFD.
 std::string to_valid_utf8(std::string_view bytes);
 
+}  // namespace stacksync::engine
+
+namespace stacksync::engine {
+// An Outcome for an executor that could not be created at all (fail closed at startup).
+Outcome sandbox_error_outcome(std::string_view message);
 }  // namespace stacksync::engine

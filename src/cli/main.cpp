@@ -1,0 +1,120 @@
+// The `stacksync` command: `serve` (the HTTP service), `run FILE` (one script, outcome as JSON on
+// stdout), `version`.
+#include <boost/json/serialize.hpp>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <string_view>
+
+#include "engine/executor.h"
+#ifdef STACKSYNC_HAS_SERVER
+#include "server/serve.h"
+#endif
+
+namespace {
+
+using namespace stacksync;
+
+constexpr std::string_view kVersion = STACKSYNC_VERSION;
+
+enum ExitCode { kOk = 0, kScriptError = 1, kUsage = 2, kSandboxError = 3 };
+
+void print_usage(std::FILE* to) {
+  std::fprintf(
+      to,
+      "usage: stacksync <command> [options]\n"
+      "\n"
+      "commands:\n"
+      "  serve [options]          run the HTTP service (stacksync serve --help)\n"
+      "  run [options] FILE|-     run one script in the sandbox; prints the outcome as JSON\n"
+      "      --mode cold|warm     execution mode (default: warm when available)\n"
+      "      --allow-weaker-isolation  run without cgroup limits if the machine lacks them\n"
+      "  version                  print the version\n"
+      "\n"
+      "exit status of run: 0 success, 1 script error, 2 usage, 3 sandbox error\n");
+}
+
+int run_command(int argc, char** argv) {
+  engine::ExecutorConfig config;
+  std::string file;
+  for (int i = 0; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    if (arg == "--mode" && i + 1 < argc) {
+      std::string_view mode = argv[++i];
+      if (mode == "cold") {
+        config.mode = engine::Mode::cold;
+      } else if (mode == "warm") {
+        config.mode = engine::Mode::warm;
+      } else {
+        std::fprintf(stderr, "stacksync run: unknown mode '%s' (cold or warm)\n", argv[i]);
+        return kUsage;
+      }
+    } else if (arg == "--allow-weaker-isolation") {
+      config.allow_weaker_isolation = true;
+    } else if (arg == "--help" || arg == "-h") {
+      print_usage(stdout);
+      return kOk;
+    } else if (file.empty() && (arg == "-" || !arg.starts_with("--"))) {
+      file = arg;
+    } else {
+      std::fprintf(stderr, "stacksync run: unexpected argument '%s'\n", argv[i]);
+      return kUsage;
+    }
+  }
+  if (file.empty()) {
+    std::fprintf(stderr, "stacksync run: missing FILE (a python script defining main())\n");
+    return kUsage;
+  }
+  std::stringstream source;
+  if (file == "-") {
+    source << std::cin.rdbuf();
+  } else {
+    std::ifstream in(file, std::ios::binary);
+    if (!in) {
+      std::fprintf(stderr, "stacksync run: cannot read %s: %s\n", file.c_str(),
+                   std::strerror(errno));
+      return kUsage;
+    }
+    source << in.rdbuf();
+  }
+
+  auto executor = engine::make_executor(config);
+  if (!executor) {
+    engine::Outcome failed = engine::sandbox_error_outcome(executor.error().message);
+    std::cout << boost::json::serialize(engine::to_json(failed)) << "\n";
+    std::fprintf(stderr, "stacksync run: %s\n", executor.error().message.c_str());
+    return kSandboxError;
+  }
+  engine::Outcome outcome = (*executor)->run(source.str());
+  std::cout << boost::json::serialize(engine::to_json(outcome)) << "\n";
+  if (outcome.ok()) return kOk;
+  return outcome.error == engine::ErrorType::sandbox_error ? kSandboxError : kScriptError;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    print_usage(stderr);
+    return kUsage;
+  }
+  std::string_view command = argv[1];
+  if (command == "run") return run_command(argc - 2, argv + 2);
+  if (command == "version" || command == "--version") {
+    std::printf("stacksync %s\n", kVersion.data());
+    return kOk;
+  }
+  if (command == "help" || command == "--help" || command == "-h") {
+    print_usage(stdout);
+    return kOk;
+  }
+#ifdef STACKSYNC_HAS_SERVER
+  if (command == "serve") return server::serve_main(argc - 1, argv + 1, kVersion);
+#endif
+  std::fprintf(stderr, "stacksync: unknown command '%s'\n", argv[1]);
+  print_usage(stderr);
+  return kUsage;
+}

@@ -1,0 +1,123 @@
+#include "engine/result_channel.h"
+
+#include <array>
+#include <boost/json/parse.hpp>
+#include <boost/json/parse_options.hpp>
+#include <boost/json/string.hpp>
+#include <utility>
+
+namespace stacksync::engine {
+namespace {
+
+constexpr std::size_t kMaxMessageBytes = 4096;
+constexpr std::size_t kMaxTracebackBytes = 64 * 1024;
+
+void set_invalid(Outcome& outcome, std::string why) {
+  outcome.error = ErrorType::invalid_result;
+  outcome.message = "the result channel carried an invalid frame: " + std::move(why);
+  outcome.result = nullptr;
+  outcome.details.clear();
+}
+
+std::string bounded_string(const boost::json::value* v, std::size_t limit) {
+  if (v == nullptr || !v->is_string()) return {};
+  std::string s(v->as_string());
+  if (s.size() > limit) {
+    s.resize(limit);
+    s = to_valid_utf8(s) + "...";
+  }
+  return s;
+}
+
+// The error types a script may report about itself. timeout, memory (by OOM kill),
+// sandbox_error and invalid_result are decided by the supervisor alone.
+constexpr std::array<std::pair<std::string_view, ErrorType>, 8> kScriptErrors = {{
+    {"missing_main", ErrorType::missing_main},
+    {"main_not_callable", ErrorType::main_not_callable},
+    {"syntax_error", ErrorType::syntax_error},
+    {"runtime_error", ErrorType::runtime_error},
+    {"not_serializable", ErrorType::not_serializable},
+    {"result_too_large", ErrorType::result_too_large},
+    {"exited", ErrorType::exited},
+    {"memory_limit", ErrorType::memory_limit},
+}};
+
+}  // namespace
+
+void decode_result_frame(std::string_view frame, const Limits& limits, Outcome& outcome) {
+  if (frame.empty()) return set_invalid(outcome, "empty");
+  if (frame.size() > limits.result_bytes + 4096) return set_invalid(outcome, "too large");
+  boost::json::parse_options options;
+  options.max_depth = Limits::kMaxResultDepth + 8;
+  boost::json::error_code ec;
+  boost::json::value parsed = boost::json::parse(frame, ec, {}, options);
+  if (ec) return set_invalid(outcome, "not JSON (" + ec.message() + ")");
+  if (!parsed.is_object()) return set_invalid(outcome, "not an object");
+  boost::json::object& object = parsed.as_object();
+  const boost::json::value* ok = object.if_contains("ok");
+  if (ok == nullptr || !ok->is_bool()) return set_invalid(outcome, "no boolean \"ok\"");
+
+  if (ok->as_bool()) {
+    boost::json::value* result = object.if_contains("result");
+    if (result == nullptr) return set_invalid(outcome, "success without \"result\"");
+    outcome.error = ErrorType::none;
+    outcome.message.clear();
+    outcome.result = std::move(*result);
+    return;
+  }
+
+  const boost::json::value* type = object.if_contains("type");
+  if (type == nullptr || !type->is_string()) return set_invalid(outcome, "error without \"type\"");
+  ErrorType error = ErrorType::sandbox_error;
+  bool known = false;
+  for (const auto& [name, value] : kScriptErrors)
+    if (type->as_string() == name) {
+      error = value;
+      known = true;
+    }
+  if (!known) return set_invalid(outcome, "unknown error type");
+
+  outcome.error = error;
+  outcome.message = bounded_string(object.if_contains("message"), kMaxMessageBytes);
+  outcome.details.clear();
+  // Copy only the documented, type-specific fields, with their types checked.
+  auto copy_int = [&](const char* key) {
+    if (const auto* v = object.if_contains(key); v != nullptr && v->is_int64())
+      outcome.details[key] = v->as_int64();
+  };
+  auto copy_string = [&](const char* key, std::size_t limit) {
+    if (const auto* v = object.if_contains(key); v != nullptr && v->is_string())
+      outcome.details[key] = bounded_string(v, limit);
+  };
+  switch (error) {
+    case ErrorType::syntax_error:
+      copy_int("line");
+      copy_int("column");
+      break;
+    case ErrorType::runtime_error:
+      copy_string("exception", 256);
+      copy_string("traceback", kMaxTracebackBytes);
+      break;
+    case ErrorType::not_serializable:
+      copy_string("path", 1024);
+      copy_string("value_type", 256);
+      break;
+    case ErrorType::result_too_large:
+      copy_int("size_bytes");
+      outcome.details["limit_bytes"] = limits.result_bytes;
+      break;
+    case ErrorType::exited:
+      copy_int("exit_code");
+      break;
+    case ErrorType::memory_limit:
+      outcome.details["limit_mib"] = limits.memory_bytes >> 20;
+      outcome.message = "the script ran out of memory (MemoryError); the limit is " +
+                        std::to_string(limits.memory_bytes >> 20) + " MiB";
+      break;
+    default:
+      break;
+  }
+  if (outcome.message.empty()) outcome.message = std::string(error_type_name(error));
+}
+
+}  // namespace stacksync::engine

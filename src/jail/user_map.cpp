@@ -1,0 +1,44 @@
+#include "jail/user_map.h"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <string>
+
+namespace stacksync::jail {
+namespace {
+
+Status write_proc_file(pid_t pid, const char* name, const std::string& text) {
+  const std::string path = "/proc/" + std::to_string(pid) + "/" + name;
+  int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return errno_error("uid_map: open " + path, errno);
+  ssize_t n = ::write(fd, text.data(), text.size());
+  int err = errno;
+  ::close(fd);
+  if (n != static_cast<ssize_t>(text.size())) return errno_error("uid_map: write " + path, err);
+  return {};
+}
+
+}  // namespace
+
+Status write_identity_map(pid_t child, const IdentityMap& map) {
+  if (auto s = write_proc_file(
+          child, "uid_map",
+          std::to_string(map.sandbox_uid) + " " + std::to_string(map.host_uid) + " 1\n");
+      !s)
+    return s;
+  return write_proc_file(
+      child, "gid_map",
+      std::to_string(map.sandbox_gid) + " " + std::to_string(map.host_gid) + " 1\n");
+}
+
+ChildStep become_sandbox_user(unsigned uid, unsigned gid) {
+  if (::setgroups(0, nullptr) != 0) return child_error("user_namespace", "setgroups");
+  if (::setresgid(gid, gid, gid) != 0) return child_error("user_namespace", "setresgid");
+  if (::setresuid(uid, uid, uid) != 0) return child_error("user_namespace", "setresuid");
+  return {};
+}
+
+}  // namespace stacksync::jail
