@@ -1,6 +1,5 @@
 // The `stacksync` command: `serve` (the HTTP service), `run FILE` (one script, outcome as JSON on
 // stdout), `version`.
-#include <boost/json/serialize.hpp>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -84,12 +83,12 @@ int run_command(int argc, char** argv) {
   auto executor = engine::make_executor(config);
   if (!executor) {
     engine::Outcome failed = engine::sandbox_error_outcome(executor.error().message);
-    std::cout << boost::json::serialize(engine::to_json(failed)) << "\n";
+    std::cout << engine::render_outcome(failed) << "\n";
     std::fprintf(stderr, "stacksync run: %s\n", executor.error().message.c_str());
     return kSandboxError;
   }
   engine::Outcome outcome = (*executor)->run(source.str());
-  std::cout << boost::json::serialize(engine::to_json(outcome)) << "\n";
+  std::cout << engine::render_outcome(outcome) << "\n";
   if (outcome.ok()) return kOk;
   return outcome.error == engine::ErrorType::sandbox_error ? kSandboxError : kScriptError;
 }

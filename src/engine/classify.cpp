@@ -22,6 +22,13 @@ std::string format_seconds(int ms) {
   return text;
 }
 
+void set_limit_seconds(Outcome& outcome, const Limits& limits) {
+  if (limits.wall_ms % 1000 == 0)
+    outcome.details["limit_seconds"] = limits.wall_ms / 1000;
+  else
+    outcome.details["limit_seconds"] = limits.wall_ms / 1000.0;
+}
+
 }  // namespace
 
 Outcome sandbox_error(std::string_view layer, std::string_view message) {
@@ -45,7 +52,7 @@ Outcome classify(jail::Termination termination, bool oom_killed, const Limits& l
     outcome.error = ErrorType::timeout;
     outcome.message = "the script exceeded the " + format_seconds(limits.wall_ms) +
                       " s time limit and was killed";
-    outcome.details["limit_seconds"] = limits.wall_ms / 1000.0;
+    set_limit_seconds(outcome, limits);
     return outcome;
   }
   if (oom_killed) {
@@ -80,7 +87,7 @@ Outcome classify(jail::Termination termination, bool oom_killed, const Limits& l
   if (sig == SIGXCPU) {
     outcome.error = ErrorType::timeout;
     outcome.message = "the script exceeded its CPU time limit and was killed";
-    outcome.details["limit_seconds"] = limits.wall_ms / 1000.0;
+    set_limit_seconds(outcome, limits);
     return outcome;
   }
   outcome.message = "the script was killed by " + signal_name(sig) + " before main() returned";

@@ -69,8 +69,8 @@ Outcome ColdExecutor::run(std::string_view script) {
     if (!created) return sandbox_error("cgroup", created.error().message);
     cgroup.emplace(std::move(*created));
   }
-  auto out = make_pipe(), err = make_pipe(), result = make_pipe();
-  if (!out || !err || !result) return sandbox_error("internal", "pipe2 failed");
+  auto out = make_pipe(), err = make_pipe(), result = make_pipe(), status = make_pipe();
+  if (!out || !err || !result || !status) return sandbox_error("internal", "pipe2 failed");
   auto script_fd = script_memfd(script);
   if (!script_fd) return sandbox_error("internal", script_fd.error().message);
   UniqueFd dev_null(::open("/dev/null", O_RDONLY | O_CLOEXEC));
@@ -84,6 +84,7 @@ Outcome ColdExecutor::run(std::string_view script) {
               {err->write_end.get(), 2},
               {script_fd->get(), 3},
               {result->write_end.get(), 4}};
+  spec.status_fd = status->write_end.get();
   spec.mounts = &factory_->mounts;
   spec.seccomp = &factory_->seccomp;
   spec.cgroup = cgroup ? &*cgroup : nullptr;
@@ -95,12 +96,14 @@ Outcome ColdExecutor::run(std::string_view script) {
   out->write_end.reset();
   err->write_end.reset();
   result->write_end.reset();
+  status->write_end.reset();
 
   const auto deadline = start + std::chrono::milliseconds(limits.wall_ms);
   const auto run_start = Clock::now();
-  jail::Termination termination =
-      jail::supervise(*sandbox, {out->read_end.get(), err->read_end.get(), result->read_end.get()},
-                      deadline, {limits.output_bytes, limits.result_bytes + 4096});
+  jail::Termination termination = jail::supervise(
+      *sandbox,
+      {out->read_end.get(), err->read_end.get(), result->read_end.get(), status->read_end.get()},
+      deadline, {limits.output_bytes, limits.result_bytes + 4096});
   const long run_us = micros_since(run_start);
 
   const auto cleanup_start = Clock::now();

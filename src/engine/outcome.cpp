@@ -1,5 +1,7 @@
 #include "engine/outcome.h"
 
+#include <boost/json/serialize.hpp>
+
 namespace stacksync::engine {
 
 std::string_view error_type_name(ErrorType type) {
@@ -72,21 +74,27 @@ std::string to_valid_utf8(std::string_view bytes) {
   return out;
 }
 
-boost::json::object to_json(const Outcome& outcome) {
-  boost::json::object body;
-  if (outcome.ok()) {
-    body["result"] = outcome.result;
-  } else {
-    body["error"] = outcome.message;
-    body["type"] = error_type_name(outcome.error);
+std::string render_outcome(const Outcome& outcome, const boost::json::object& extra) {
+  boost::json::object fields;
+  if (!outcome.ok()) {
+    fields["error"] = outcome.message;
+    fields["type"] = error_type_name(outcome.error);
   }
-  body["stdout"] = to_valid_utf8(outcome.stdout_bytes);
-  body["stderr"] = to_valid_utf8(outcome.stderr_bytes);
-  if (outcome.stdout_truncated) body["stdout_truncated"] = true;
-  if (outcome.stderr_truncated) body["stderr_truncated"] = true;
+  fields["stdout"] = to_valid_utf8(outcome.stdout_bytes);
+  fields["stderr"] = to_valid_utf8(outcome.stderr_bytes);
+  if (outcome.stdout_truncated) fields["stdout_truncated"] = true;
+  if (outcome.stderr_truncated) fields["stderr_truncated"] = true;
   if (!outcome.ok())
-    for (const auto& field : outcome.details) body[field.key()] = field.value();
-  return body;
+    for (const auto& field : outcome.details) fields[field.key()] = field.value();
+  for (const auto& field : extra) fields[field.key()] = field.value();
+
+  // {"result":<raw>,"stdout":...}: the object's text without its opening brace follows the result.
+  std::string rest = boost::json::serialize(fields);
+  if (!outcome.ok()) return rest;
+  std::string text;
+  text.reserve(outcome.result_json.size() + rest.size() + 16);
+  text.append("{\"result\":").append(outcome.result_json).append(",").append(rest, 1);
+  return text;
 }
 
 }  // namespace stacksync::engine

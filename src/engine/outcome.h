@@ -2,11 +2,11 @@
 // plus what it printed. The HTTP layer and the CLI both render it with to_json().
 //
 //   engine::Outcome o = executor.run(script);
-//   if (o.ok()) use(o.result); else log(error_type_name(o.error));
+//   if (o.ok()) use(o.result_json); else log(error_type_name(o.error));
+//   std::string body = engine::render_outcome(o, {{"requestId", id}});
 #pragma once
 
 #include <boost/json/object.hpp>
-#include <boost/json/value.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -41,7 +41,7 @@ struct Timings {
 struct Outcome {
   ErrorType error = ErrorType::sandbox_error;
   std::string message;          // human message for errors; empty on success
-  boost::json::value result;    // main()'s return value, when error == none
+  std::string result_json;      // main()'s return value as validated JSON text, when error == none
   boost::json::object details;  // type-specific fields: line, column, traceback, path, ...
   std::string stdout_bytes;     // raw bytes the script wrote to fd 1 (capped)
   std::string stderr_bytes;     // raw bytes the script wrote to fd 2 (capped)
@@ -57,7 +57,9 @@ struct Outcome {
 //   error:   {"error": "<message>", "type": "<type>", "stdout": "...", "stderr": "...", ...details}
 // "stdout_truncated"/"stderr_truncated": true appear only when output was cut.
 // Output bytes that are not valid UTF-8 are replaced with U+FFFD, so the JSON is always valid.
-boost::json::object to_json(const Outcome& outcome);
+// The result is spliced in as the harness serialized it (Python's number formatting, no
+// re-encoding); `extra` fields (e.g. requestId) are appended.
+std::string render_outcome(const Outcome& outcome, const boost::json::object& extra = {});
 
 // Valid UTF-8 of arbitrary bytes: each invalid sequence becomes U+FFFD.
 std::string to_valid_utf8(std::string_view bytes);

@@ -1,8 +1,10 @@
 #include "engine/result_channel.h"
 
 #include <array>
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/parse_options.hpp>
+#include <boost/json/serialize.hpp>
 #include <boost/json/string.hpp>
 #include <utility>
 
@@ -15,7 +17,7 @@ constexpr std::size_t kMaxTracebackBytes = 64 * 1024;
 void set_invalid(Outcome& outcome, std::string why) {
   outcome.error = ErrorType::invalid_result;
   outcome.message = "the result channel carried an invalid frame: " + std::move(why);
-  outcome.result = nullptr;
+  outcome.result_json.clear();
   outcome.details.clear();
 }
 
@@ -50,6 +52,22 @@ void decode_result_frame(std::string_view frame, const Limits& limits, Outcome& 
   boost::json::parse_options options;
   options.max_depth = Limits::kMaxResultDepth + 8;
   boost::json::error_code ec;
+  // The harness writes successes as {"ok":true,"result":<value>}: validate <value> alone and keep
+  // its text, so numbers keep Python's formatting and nothing is encoded twice.
+  constexpr std::string_view kSuccessPrefix = "{\"ok\":true,\"result\":";
+  if (frame.starts_with(kSuccessPrefix) && frame.ends_with('}')) {
+    std::string_view value = frame.substr(kSuccessPrefix.size());
+    value.remove_suffix(1);
+    boost::json::monotonic_resource scratch;
+    (void)boost::json::parse(value, ec, &scratch, options);
+    if (!ec) {
+      outcome.error = ErrorType::none;
+      outcome.message.clear();
+      outcome.result_json.assign(value);
+      return;
+    }
+    ec.clear();
+  }
   boost::json::value parsed = boost::json::parse(frame, ec, {}, options);
   if (ec) return set_invalid(outcome, "not JSON (" + ec.message() + ")");
   if (!parsed.is_object()) return set_invalid(outcome, "not an object");
@@ -58,11 +76,11 @@ void decode_result_frame(std::string_view frame, const Limits& limits, Outcome& 
   if (ok == nullptr || !ok->is_bool()) return set_invalid(outcome, "no boolean \"ok\"");
 
   if (ok->as_bool()) {
-    boost::json::value* result = object.if_contains("result");
+    const boost::json::value* result = object.if_contains("result");
     if (result == nullptr) return set_invalid(outcome, "success without \"result\"");
     outcome.error = ErrorType::none;
     outcome.message.clear();
-    outcome.result = std::move(*result);
+    outcome.result_json = boost::json::serialize(*result);
     return;
   }
 

@@ -3,6 +3,8 @@
 #include <fcntl.h>
 #include <linux/sched.h>
 #include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -28,6 +30,28 @@ struct ChildPlan {
   int error_fd;        // write end, close-on-exec: a ChildFailure, or EOF on execve
   int parent_ends[2];  // the parent's pipe ends, closed in the child so EOF means what it says
 };
+
+// Pid 1 of the sandbox: reaps everything, reports the payload's wait status on status_fd and
+// exits when the payload does, which makes the kernel kill whatever else is left.
+[[noreturn]] void run_init(pid_t payload, const SandboxSpec& spec, int error_fd) {
+  ::close(error_fd);  // the payload's copy alone now decides between EOF (exec) and a failure
+  for (const FdMapping& mapping : spec.fds) ::close(mapping.target);
+  // Not dumpable: /proc/1/mem and friends become root-owned, out of the payload's reach.
+  ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  if (drop_all_capabilities().failed() || install_seccomp_filter(*spec.seccomp).failed()) {
+    ::kill(payload, SIGKILL);
+    ::_exit(125);
+  }
+  for (;;) {
+    int status = 0;
+    const pid_t pid = ::waitpid(-1, &status, 0);
+    if (pid == payload) {
+      if (::write(spec.status_fd, &status, sizeof(status)) < 0) ::_exit(124);
+      ::_exit(0);
+    }
+    if (pid < 0 && errno != EINTR) ::_exit(123);
+  }
+}
 
 // The setup sequence, in the order the kernel needs it.
 [[noreturn]] void run_child(const ChildPlan& plan) {
@@ -58,6 +82,14 @@ struct ChildPlan {
   if (ChildStep s = apply_rlimits(spec.rlimits); s.failed()) fail(s);
   if (::chdir("/tmp") != 0) fail(child_error("mounts", "chdir", "/tmp"));
   if (ChildStep s = drop_bounding_set(); s.failed()) fail(s);
+
+  // The script must not be pid 1: the kernel shields a namespace's init from its own signals
+  // (os.kill(os.getpid(), SIGSEGV) would do nothing), and init must reap orphans.
+  const pid_t payload = static_cast<pid_t>(::syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0));
+  if (payload < 0) fail(child_error("namespaces", "fork payload"));
+  if (payload > 0) run_init(payload, spec, error_fd);
+
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
   if (ChildStep s = drop_all_capabilities(); s.failed()) fail(s);
   if (ChildStep s = install_seccomp_filter(*spec.seccomp); s.failed()) fail(s);
   ::execve(plan.argv[0], plan.argv.data(), plan.envp.data());

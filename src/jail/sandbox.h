@@ -32,6 +32,7 @@ struct SandboxSpec {
   std::vector<std::string> argv;  // argv[0] is the absolute path to execute
   std::vector<std::string> env;
   std::vector<FdMapping> fds;  // every other fd is closed at execve
+  int status_fd = -1;          // write end: the sandbox's init reports the payload's wait status
   const MountPlan* mounts = nullptr;
   const SeccompFilter* seccomp = nullptr;
   const RunCgroup* cgroup = nullptr;  // null only in an operator-allowed weaker mode

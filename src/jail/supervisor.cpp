@@ -111,6 +111,14 @@ Termination supervise(Sandbox& sandbox, const SupervisedPipes& pipes, Deadline d
     result.exited = false;
     result.term_signal = SIGKILL;
   }
+  // The init exits right after the payload; its report says how the payload itself ended.
+  int status = 0;
+  if (!result.timed_out && pipes.status_fd >= 0 &&
+      ::read(pipes.status_fd, &status, sizeof(status)) == sizeof(status)) {
+    result.exited = WIFEXITED(status);
+    result.exit_code = result.exited ? WEXITSTATUS(status) : 0;
+    result.term_signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+  }
   return result;
 }
 

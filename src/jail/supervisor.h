@@ -22,6 +22,7 @@ struct SupervisedPipes {
   int stdout_fd = -1;
   int stderr_fd = -1;
   int result_fd = -1;
+  int status_fd = -1;  // the init's report of the payload's wait status
 };
 
 struct CaptureCaps {
