@@ -1,0 +1,67 @@
+# StackSync container image.
+#
+#   docker build -t stacksync .
+#   docker run --privileged -p 8080:8080 stacksync
+#
+# The jail inside needs kernel features that container runtimes withhold by default (user and
+# pid namespaces with a fresh /proc, mount, a writable cgroup). Without them the service fails
+# closed: it logs which layer is missing and answers 503 on /healthz. deploy/README-deploy.md
+# lists the narrower flag sets that were tested and what each gives.
+
+# ---- build stage: compilers and -dev packages live only here -------------------------------
+FROM debian:bookworm AS build
+
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+      g++ cmake make pkg-config libseccomp-dev libboost1.81-dev libboost-json1.81-dev \
+ && rm -rf /var/lib/apt/lists/*
+
+WORKDIR /src
+# .dockerignore admits only CMakeLists.txt, cmake/ and src/: other build directories in a
+# developer's checkout never reach the build context.
+COPY . .
+
+# Two jobs: the reference machines have two cores, and more only thrashes.
+ARG BUILD_JOBS=2
+RUN cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DSTACKSYNC_TESTS=OFF \
+ && cmake --build build -j"${BUILD_JOBS}" \
+ && strip --strip-unneeded build/stacksync
+
+# ---- runtime stage: the interpreter the jail runs, the binary's libraries, tini -------------
+FROM debian:bookworm-slim
+
+# python3 + numpy + pandas: the sandboxed interpreter (the jail bind-mounts /usr read-only).
+# libseccomp2, libboost-json1.81.0: the binary's shared libraries (checked by ldd below).
+# tini: PID 1 that forwards SIGTERM to the service and reaps orphans re-parented to it.
+# Docs, man pages and locales are dropped; the .pyc files are kept on purpose: the sandbox
+# runs python without writing bytecode, so without them every cold run would recompile
+# pandas from source (measured in deploy/README-deploy.md).
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+      python3 python3-numpy python3-pandas libseccomp2 libboost-json1.81.0 tini \
+ && apt-get clean \
+ && rm -rf /var/lib/apt/lists/* /var/cache/apt/* /var/log/apt /var/log/dpkg.log \
+           /usr/share/doc /usr/share/man /usr/share/info /usr/share/locale /usr/share/lintian \
+ && find /usr/lib/python3/dist-packages -depth -type d -name tests -path '*/pandas/*' \
+      -exec rm -rf {} + \
+ && find /usr/lib/python3/dist-packages -depth -type d -name tests -path '*/numpy/*' \
+      -exec rm -rf {} +
+
+COPY --from=build /src/build/stacksync /usr/local/bin/stacksync
+
+# Fail the image build, not the first request, if a runtime library is missing.
+RUN if ldd /usr/local/bin/stacksync | grep 'not found'; then exit 1; fi \
+ && /usr/local/bin/stacksync version
+
+# Cloud Run sets PORT; everywhere else 8080 is the default.
+ENV PORT=8080
+EXPOSE 8080
+
+# The service runs as root inside the container: it maps the sandbox to uid/gid 65534 in a
+# user namespace of its own and needs root only to create cgroups below its own.
+HEALTHCHECK --interval=30s --timeout=3s --start-period=10s --retries=3 \
+  CMD ["/usr/bin/python3", "-I", "-c", "import os,urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('PORT','8080'), timeout=2).status == 200 else 1)"]
+
+STOPSIGNAL SIGTERM
+ENTRYPOINT ["/usr/bin/tini", "--", "/usr/local/bin/stacksync"]
+CMD ["serve"]
