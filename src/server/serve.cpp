@@ -1,0 +1,91 @@
+#include "server/serve.h"
+
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "engine/executor.h"
+#include "server/config.h"
+#include "server/json_log.h"
+#include "server/server.h"
+#include "server/service.h"
+
+namespace stacksync::server {
+namespace {
+
+constexpr int kExitBindFailed = 1;
+constexpr int kExitUsage = 2;
+constexpr int kExitSandboxUnavailable = 3;
+
+boost::json::object config_to_json(const ServerConfig& config) {
+  return {
+      {"host", config.host},
+      {"maxConcurrency", config.max_concurrency},
+      {"queueSize", config.queue_size},
+      {"ioThreads", config.io_threads},
+      {"maxConnections", config.max_connections},
+      {"bodyLimitBytes", config.body_limit},
+      {"idleTimeoutMs", config.idle_timeout.count()},
+      {"headerTimeoutMs", config.header_timeout.count()},
+      {"bodyTimeoutMs", config.body_timeout.count()},
+      {"writeTimeoutMs", config.write_timeout.count()},
+      {"drainTimeoutMs", config.drain_timeout.count()},
+      {"mode", mode_name(config.executor.mode)},
+      {"python", config.executor.python},
+      {"allowWeakerIsolation", config.executor.allow_weaker_isolation},
+      {"limits", limits_to_json(config.executor.limits)},
+  };
+}
+
+}  // namespace
+
+int serve_main(int argc, char** argv, std::string_view version) {
+  std::vector<std::string_view> args;
+  for (int i = 1; i < argc; ++i) args.emplace_back(argv[i]);
+
+  Result<ServerConfig> config = parse_server_config(args, read_environment);
+  if (!config) {
+    std::fprintf(stderr, "stacksync serve: %s\n(see stacksync serve --help)\n",
+                 config.error().message.c_str());
+    return kExitUsage;
+  }
+  if (config->show_help) {
+    std::fputs(usage_text().c_str(), stdout);
+    return 0;
+  }
+
+  auto executor = engine::make_executor(config->executor);
+  if (!executor) {
+    log_line(Severity::critical,
+             "cannot start: the sandbox is unavailable: " + executor.error().message +
+                 " (refusing to run scripts with weaker isolation; an operator may opt in with "
+                 "--allow-weaker-isolation)",
+             {{"errorType", "sandbox_error"}, {"config", config_to_json(*config)}});
+    return kExitSandboxUnavailable;
+  }
+  engine::IsolationReport isolation = (*executor)->isolation();
+  if (isolation.weakened) {
+    log_line(Severity::warning,
+             "WEAKER ISOLATION IN USE: the operator allowed running without every sandbox layer",
+             {{"isolation", isolation_to_json(isolation)}});
+  }
+
+  Server server(*config, **executor, std::string(version));
+  auto endpoint = server.listen();
+  if (!endpoint) {
+    log_line(Severity::critical, "cannot start: " + endpoint.error().message,
+             {{"errorType", "bind"}});
+    return kExitBindFailed;
+  }
+  log_line(Severity::info,
+           "stacksync " + std::string(version) + " listening on " +
+               endpoint->address().to_string() + ":" + std::to_string(endpoint->port()),
+           {{"port", endpoint->port()},
+            {"version", version},
+            {"mode", mode_name((*executor)->mode())},
+            {"config", config_to_json(*config)},
+            {"isolation", isolation_to_json(isolation)}});
+  return server.run();
+}
+
+}  // namespace stacksync::server

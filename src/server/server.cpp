@@ -1,0 +1,117 @@
+#include "server/server.h"
+
+#include <csignal>
+#include <exception>
+#include <thread>
+#include <vector>
+
+#include "server/json_log.h"
+
+namespace stacksync::server {
+namespace {
+
+constexpr auto kDrainPollInterval = std::chrono::milliseconds(25);
+
+}  // namespace
+
+Server::Server(const ServerConfig& config, engine::Executor& executor, std::string version)
+    : config_(config),
+      pool_(config.max_concurrency, config.queue_size),
+      service_(executor, pool_, std::move(version), config),
+      io_(config.io_threads),
+      signals_(io_, SIGTERM, SIGINT),
+      drain_timer_(io_),
+      listener_(std::make_shared<Listener>(io_, SessionContext{config_, service_, registry_})) {}
+
+Server::~Server() {
+  // Jobs still queued hold sessions, whose sockets need the io_context: drop them first.
+  pool_.stop();
+}
+
+Result<boost::asio::ip::tcp::endpoint> Server::listen() {
+  return listener_->bind(config_.host, config_.port);
+}
+
+int Server::run() {
+  listener_->start();
+  wait_for_signal();
+
+  std::vector<std::thread> extra_io_threads;
+  for (int i = 1; i < config_.io_threads; ++i)
+    extra_io_threads.emplace_back([this] { run_io_loop(); });
+  run_io_loop();
+  for (std::thread& thread : extra_io_threads) thread.join();
+
+  // Executions still running finish (each is bounded by the script time limit) so that their
+  // sandboxes are cleaned up; queued ones are dropped.
+  ExecutionPool::Load left = pool_.load();
+  pool_.stop();
+  log_line(Severity::info, "stopped",
+           {{"abandonedRunning", left.running}, {"abandonedQueued", left.waiting}});
+  return 0;
+}
+
+void Server::run_io_loop() {
+  for (;;) {
+    try {
+      io_.run();
+      return;
+    } catch (const std::exception& failure) {
+      // A handler threw: a bug, but one connection's bug must not take down the others.
+      log_line(Severity::error, "exception escaped an I/O handler",
+               {{"errorType", "internal"}, {"detail", failure.what()}});
+    }
+  }
+}
+
+void Server::wait_for_signal() {
+  signals_.async_wait([this](boost::system::error_code ec, int signal_number) {
+    if (ec) return;
+    if (draining_) {
+      log_line(Severity::warning, "second signal: stopping without waiting for in-flight work",
+               {{"signal", signal_number}});
+      io_.stop();
+      return;
+    }
+    log_line(Severity::info, "signal received: draining", {{"signal", signal_number}});
+    begin_drain();
+    wait_for_signal();
+  });
+}
+
+void Server::begin_drain() {
+  draining_ = true;
+  service_.set_draining();
+  listener_->stop();
+  registry_.drain_all();
+  ExecutionPool::Load load = pool_.load();
+  log_line(Severity::info, "draining",
+           {{"connections", registry_.size()},
+            {"running", load.running},
+            {"waiting", load.waiting},
+            {"drainTimeoutMs", config_.drain_timeout.count()}});
+  drain_deadline_ = std::chrono::steady_clock::now() + config_.drain_timeout;
+  poll_drain();
+}
+
+void Server::poll_drain() {
+  ExecutionPool::Load load = pool_.load();
+  std::size_t connections = registry_.size();
+  if (connections == 0 && load.running == 0 && load.waiting == 0) {
+    log_line(Severity::info, "drained");
+    io_.stop();
+    return;
+  }
+  if (std::chrono::steady_clock::now() >= drain_deadline_) {
+    log_line(Severity::warning, "drain timeout: closing what is left",
+             {{"connections", connections}, {"running", load.running}, {"waiting", load.waiting}});
+    io_.stop();
+    return;
+  }
+  drain_timer_.expires_after(kDrainPollInterval);
+  drain_timer_.async_wait([this](boost::system::error_code ec) {
+    if (!ec) poll_drain();
+  });
+}
+
+}  // namespace stacksync::server
