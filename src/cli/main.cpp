@@ -29,7 +29,7 @@ void print_usage(std::FILE* to) {
       "commands:\n"
       "  serve [options]          run the HTTP service (stacksync serve --help)\n"
       "  run [options] FILE|-     run one script in the sandbox; prints the outcome as JSON\n"
-      "      --mode cold|warm     execution mode (default: warm when available)\n"
+      "      --mode cold|warm     execution mode (default: warm)\n"
       "      --allow-weaker-isolation  run without cgroup limits if the machine lacks them\n"
       "  version                  print the version\n"
       "\n"

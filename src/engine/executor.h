@@ -19,7 +19,7 @@ namespace stacksync::engine {
 enum class Mode { cold, warm };
 
 struct ExecutorConfig {
-  Mode mode = Mode::cold;
+  Mode mode = Mode::warm;
   Limits limits;
   std::string python = "/usr/bin/python3";
   // Operator opt-in to run without the layers the machine cannot provide. Never the default:

@@ -215,6 +215,25 @@ std::uint64_t RunCgroup::peak_memory_bytes() const {
   }
 }
 
+void RunCgroup::kill_all() const {
+  if (dirs_.empty()) return;
+  if (version_ == CgroupVersion::v2 && exists(dirs_[0] + "/cgroup.kill")) {
+    (void)write_file(dirs_[0] + "/cgroup.kill", "1");
+    return;
+  }
+  // The pids limit bounds how many a fork loop can add between two passes.
+  for (int pass = 0; pass < 8; ++pass) {
+    std::istringstream pids(read_file(dirs_.back() + "/cgroup.procs"));
+    pid_t pid;
+    bool any = false;
+    while (pids >> pid) {
+      ::kill(pid, SIGKILL);
+      any = true;
+    }
+    if (!any) return;
+  }
+}
+
 Status RunCgroup::destroy() {
   if (dirs_.empty()) return {};
   if (version_ == CgroupVersion::v2 && exists(dirs_[0] + "/cgroup.kill"))

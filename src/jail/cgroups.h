@@ -43,6 +43,8 @@ class RunCgroup {
   std::vector<std::string> procs_files() const;
   bool oom_killed() const;
   std::uint64_t peak_memory_bytes() const;
+  // SIGKILLs every process inside (v2: cgroup.kill; v1: each pid listed, repeatedly).
+  void kill_all() const;
   // Kills every process left inside, then removes the directories. Idempotent.
   Status destroy();
 

@@ -81,7 +81,7 @@ struct ChildPlan {
     fail(s);
   if (ChildStep s = apply_rlimits(spec.rlimits); s.failed()) fail(s);
   if (::chdir("/tmp") != 0) fail(child_error("mounts", "chdir", "/tmp"));
-  if (ChildStep s = drop_bounding_set(); s.failed()) fail(s);
+  if (ChildStep s = spec.zygote ? ChildStep{} : drop_bounding_set(); s.failed()) fail(s);
 
   // The script must not be pid 1: the kernel shields a namespace's init from its own signals
   // (os.kill(os.getpid(), SIGSEGV) would do nothing), and init must reap orphans.
@@ -90,8 +90,12 @@ struct ChildPlan {
   if (payload > 0) run_init(payload, spec, error_fd);
 
   ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-  if (ChildStep s = drop_all_capabilities(); s.failed()) fail(s);
-  if (ChildStep s = install_seccomp_filter(*spec.seccomp); s.failed()) fail(s);
+  if (spec.zygote) {
+    if (ChildStep s = keep_zygote_capabilities(); s.failed()) fail(s);
+  } else {
+    if (ChildStep s = drop_all_capabilities(); s.failed()) fail(s);
+    if (ChildStep s = install_seccomp_filter(*spec.seccomp); s.failed()) fail(s);
+  }
   ::execve(plan.argv[0], plan.argv.data(), plan.envp.data());
   fail(child_error("exec", "execve", plan.argv[0]));
   ::_exit(127);

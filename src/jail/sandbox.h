@@ -39,6 +39,9 @@ struct SandboxSpec {
   Rlimits rlimits;
   IdentityMap identity;
   std::string hostname = "stacksync";
+  // Warm mode's zygote: keeps CAP_SYS_ADMIN/CAP_SETPCAP and runs without seccomp, because it
+  // builds each request's namespaces itself. Never set for code that runs user scripts.
+  bool zygote = false;
 };
 
 struct Sandbox {

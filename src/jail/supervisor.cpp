@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 
 namespace stacksync::jail {
 namespace {
@@ -118,6 +119,62 @@ Termination supervise(Sandbox& sandbox, const SupervisedPipes& pipes, Deadline d
     result.exited = WIFEXITED(status);
     result.exit_code = result.exited ? WEXITSTATUS(status) : 0;
     result.term_signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+  }
+  return result;
+}
+
+Termination supervise_pipes_impl(const SupervisedPipes& pipes, Deadline deadline,
+                                 const CaptureCaps& caps, void (*kill)(void*), void* context) {
+  Termination result;
+  Capture status;
+  struct Stream {
+    int fd;
+    Capture* capture;
+    std::uint64_t cap;
+  } streams[4] = {{pipes.stdout_fd, &result.stdout_capture, caps.output_bytes},
+                  {pipes.stderr_fd, &result.stderr_capture, caps.output_bytes},
+                  {pipes.result_fd, &result.result_capture, caps.result_bytes},
+                  {pipes.status_fd, &status, 16}};
+  bool open[4];
+  for (int i = 0; i < 4; ++i) open[i] = streams[i].fd >= 0;
+  Deadline give_up = Deadline::max();
+  for (;;) {
+    if (!(open[0] || open[1] || open[2] || open[3])) break;
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= give_up) break;
+    if (now >= deadline && !result.timed_out) {
+      result.timed_out = true;
+      kill(context);
+      give_up = now + 4 * kDrainGrace;
+    }
+    pollfd fds[4];
+    int map[4];
+    int count = 0;
+    for (int i = 0; i < 4; ++i) {
+      if (!open[i]) continue;
+      fds[count] = {streams[i].fd, POLLIN, 0};
+      map[count++] = i;
+    }
+    const Deadline wake = result.timed_out ? give_up : deadline;
+    auto wait_ms = std::chrono::duration_cast<std::chrono::milliseconds>(wake - now).count() + 1;
+    int ready = ::poll(fds, count, static_cast<int>(wait_ms < 0 ? 0 : wait_ms));
+    if (ready < 0 && errno != EINTR) break;
+    for (int slot = 0; slot < count; ++slot) {
+      if (fds[slot].revents == 0) continue;
+      Stream& stream = streams[map[slot]];
+      if (!drain(stream.fd, *stream.capture, stream.cap)) open[map[slot]] = false;
+    }
+  }
+  if (status.data.size() == sizeof(int) && !result.timed_out) {
+    int wait_status = 0;
+    std::memcpy(&wait_status, status.data.data(), sizeof(int));
+    result.exited = WIFEXITED(wait_status);
+    result.exit_code = result.exited ? WEXITSTATUS(wait_status) : 0;
+    result.term_signal = WIFSIGNALED(wait_status) ? WTERMSIG(wait_status) : 0;
+  } else {
+    result.exited = false;
+    result.term_signal = SIGKILL;
+    result.status_reported = false;
   }
   return result;
 }

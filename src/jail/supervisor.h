@@ -35,6 +35,7 @@ struct Termination {
   bool exited = false;     // exit() with exit_code; otherwise killed by term_signal
   int exit_code = 0;
   int term_signal = 0;
+  bool status_reported = true;  // false: the sandbox's init died without reporting (killed)
   Capture stdout_capture;
   Capture stderr_capture;
   Capture result_capture;
@@ -45,5 +46,22 @@ using Deadline = std::chrono::steady_clock::time_point;
 // Takes ownership of nothing; closes nothing. The pipes should be non-blocking read ends.
 Termination supervise(Sandbox& sandbox, const SupervisedPipes& pipes, Deadline deadline,
                       const CaptureCaps& caps);
+
+// For a sandbox that is not our child (warm mode): watches the pipes until all reach EOF, which
+// happens when its init and everything below it are gone. At the deadline calls kill(). The
+// payload's wait status comes from the status pipe; without one, the sandbox was killed.
+template <class Kill>
+Termination supervise_pipes(const SupervisedPipes& pipes, Deadline deadline,
+                            const CaptureCaps& caps, Kill kill);
+
+Termination supervise_pipes_impl(const SupervisedPipes& pipes, Deadline deadline,
+                                 const CaptureCaps& caps, void (*kill)(void*), void* context);
+
+template <class Kill>
+Termination supervise_pipes(const SupervisedPipes& pipes, Deadline deadline,
+                            const CaptureCaps& caps, Kill kill) {
+  return supervise_pipes_impl(
+      pipes, deadline, caps, [](void* k) { (*static_cast<Kill*>(k))(); }, &kill);
+}
 
 }  // namespace stacksync::jail

@@ -1,0 +1,298 @@
+#include "engine/warm_executor.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+
+#include "engine/classify.h"
+#include "jail/supervisor.h"
+
+namespace stacksync::engine {
+
+extern const char kHarnessSource[];
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr std::uint64_t kZygoteMemoryBytes = 1ull << 30;
+constexpr int kZygotePids = 256;
+constexpr int kZygoteStartTimeoutMs = 60000;  // python + numpy + pandas, on a loaded machine
+constexpr int kForkAckTimeoutMs = 5000;
+constexpr int kMaxForksPerZygote = 5000;
+
+long micros_since(Clock::time_point start) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start).count();
+}
+
+struct Pipe {
+  UniqueFd read_end, write_end;
+};
+
+Result<Pipe> make_pipe() {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) return errno_error("pipe2", errno);
+  Pipe pipe{UniqueFd(fds[0]), UniqueFd(fds[1])};
+  ::fcntl(pipe.read_end.get(), F_SETFL, O_NONBLOCK);
+  return pipe;
+}
+
+Result<UniqueFd> sealed_memfd(const char* name, const void* data, std::size_t size) {
+  UniqueFd fd(::memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING));
+  if (!fd) return errno_error("memfd_create", errno);
+  const char* bytes = static_cast<const char*>(data);
+  while (size > 0) {
+    ssize_t n = ::write(fd.get(), bytes, size);
+    if (n <= 0) return errno_error("write memfd", errno);
+    bytes += n;
+    size -= static_cast<std::size_t>(n);
+  }
+  ::lseek(fd.get(), 0, SEEK_SET);
+  ::fcntl(fd.get(), F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL);
+  return fd;
+}
+
+Status send_with_fds(int socket, const std::string& message, const std::vector<int>& fds) {
+  iovec iov{const_cast<char*>(message.data()), message.size()};
+  std::vector<char> control(CMSG_SPACE(sizeof(int) * fds.size()));
+  msghdr header{};
+  header.msg_iov = &iov;
+  header.msg_iovlen = 1;
+  header.msg_control = control.data();
+  header.msg_controllen = control.size();
+  cmsghdr* cmsg = CMSG_FIRSTHDR(&header);
+  cmsg->cmsg_level = SOL_SOCKET;
+  cmsg->cmsg_type = SCM_RIGHTS;
+  cmsg->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
+  std::memcpy(CMSG_DATA(cmsg), fds.data(), sizeof(int) * fds.size());
+  if (::sendmsg(socket, &header, MSG_NOSIGNAL) != static_cast<ssize_t>(message.size()))
+    return errno_error("send request to zygote", errno);
+  return {};
+}
+
+// Waits for one datagram from the zygote and checks it is `expected`.
+Status expect_message(int socket, std::string_view expected, int timeout_ms) {
+  pollfd ready{socket, POLLIN, 0};
+  int n = ::poll(&ready, 1, timeout_ms);
+  if (n == 0) return Error{"zygote did not answer within " + std::to_string(timeout_ms) + " ms"};
+  if (n < 0) return errno_error("poll zygote", errno);
+  char buffer[64];
+  ssize_t got = ::recv(socket, buffer, sizeof(buffer), 0);
+  if (got <= 0) return Error{"zygote closed its socket (it died)"};
+  if (std::string_view(buffer, static_cast<std::size_t>(got)) != expected)
+    return Error{"zygote sent an unexpected message"};
+  return {};
+}
+
+}  // namespace
+
+WarmExecutor::WarmExecutor(std::unique_ptr<SandboxFactory> factory) : factory_(std::move(factory)) {
+  const Limits& limits = factory_->config.limits;
+  const jail::Rlimits r = factory_->rlimits();
+  auto limit = [](int resource, unsigned long long soft, unsigned long long hard) {
+    return " " + std::to_string(resource) + ":" + std::to_string(soft) + ":" + std::to_string(hard);
+  };
+  request_header_ = std::to_string(limits.tmpfs_bytes) +
+                    limit(RLIMIT_CPU, r.cpu_seconds, r.cpu_seconds + 1) +
+                    limit(RLIMIT_FSIZE, r.file_bytes, r.file_bytes) +
+                    limit(RLIMIT_NOFILE, r.open_files, r.open_files) + limit(RLIMIT_CORE, 0, 0) +
+                    limit(RLIMIT_MEMLOCK, 0, 0) + limit(RLIMIT_STACK, r.stack_bytes, r.stack_bytes);
+}
+
+WarmExecutor::~WarmExecutor() {
+  std::lock_guard lock(mutex_);
+  stop_zygote_locked();
+}
+
+Result<std::unique_ptr<WarmExecutor>> WarmExecutor::create(
+    std::unique_ptr<SandboxFactory> factory) {
+  std::unique_ptr<WarmExecutor> executor(new WarmExecutor(std::move(factory)));
+  std::lock_guard lock(executor->mutex_);
+  if (auto s = executor->start_zygote_locked(); !s) return s.error();
+  return executor;
+}
+
+int WarmExecutor::zygote_pid() const {
+  std::lock_guard lock(mutex_);
+  if (!zygote_) return -1;
+  // The zygote is the only child of its sandbox's init.
+  std::string path = "/proc/" + std::to_string(zygote_->init.pid) + "/task/" +
+                     std::to_string(zygote_->init.pid) + "/children";
+  FILE* file = std::fopen(path.c_str(), "r");
+  if (file == nullptr) return -1;
+  int pid = -1;
+  if (std::fscanf(file, "%d", &pid) != 1) pid = -1;
+  std::fclose(file);
+  return pid;
+}
+
+int WarmExecutor::zygotes_started() const {
+  std::lock_guard lock(mutex_);
+  return zygotes_started_;
+}
+
+bool WarmExecutor::zygote_alive_locked() const {
+  if (!zygote_) return false;
+  pollfd exited{zygote_->init.pidfd.get(), POLLIN, 0};
+  return ::poll(&exited, 1, 0) == 0;
+}
+
+void WarmExecutor::stop_zygote_locked() {
+  if (!zygote_) return;
+  zygote_->control.reset();  // the zygote exits on EOF; SIGKILL makes sure
+  ::syscall(SYS_pidfd_send_signal, zygote_->init.pidfd.get(), SIGKILL, nullptr, 0);
+  siginfo_t info{};
+  while (::waitid(static_cast<idtype_t>(P_PIDFD), zygote_->init.pidfd.get(), &info, WEXITED) < 0 &&
+         errno == EINTR) {
+  }
+  if (zygote_->cgroup) (void)zygote_->cgroup->destroy();
+  zygote_.reset();
+}
+
+Status WarmExecutor::start_zygote_locked() {
+  stop_zygote_locked();
+  Zygote zygote;
+  zygote.generation = ++zygotes_started_;
+  if (factory_->cgroups) {
+    auto cgroup = factory_->cgroups->create_run({kZygoteMemoryBytes, kZygotePids});
+    if (!cgroup) return cgroup.error();
+    zygote.cgroup.emplace(std::move(*cgroup));
+  }
+  const auto& program = factory_->seccomp.program;
+  auto bpf = sealed_memfd("seccomp-bpf", program.data(), program.size() * sizeof(program[0]));
+  if (!bpf) return bpf.error();
+  int sockets[2];
+  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sockets) != 0)
+    return errno_error("socketpair", errno);
+  UniqueFd ours(sockets[0]), theirs(sockets[1]);
+  auto status = make_pipe();
+  if (!status) return status.error();
+  UniqueFd dev_null(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+
+  jail::SandboxSpec spec;
+  spec.argv = {factory_->config.python, "-I", "-B", "-c", kHarnessSource, "zygote"};
+  spec.env = factory_->environment();
+  // The zygote's own stdout/stderr go to the service's stderr: its failures belong in our log.
+  spec.fds = {{dev_null.get(), 0},
+              {STDERR_FILENO, 1},
+              {STDERR_FILENO, 2},
+              {bpf->get(), 3},
+              {theirs.get(), 4}};
+  spec.status_fd = status->write_end.get();
+  spec.mounts = &factory_->mounts;
+  spec.seccomp = &factory_->seccomp;
+  spec.cgroup = zygote.cgroup ? &*zygote.cgroup : nullptr;
+  spec.rlimits = factory_->rlimits();
+  spec.rlimits.cpu_seconds = RLIM_INFINITY - 1;  // a long-lived process; each child gets its own
+  spec.zygote = true;
+  auto sandbox = jail::spawn_sandbox(spec);
+  if (!sandbox)
+    return Error{"zygote sandbox (" + sandbox.error().layer + "): " + sandbox.error().message};
+  zygote.init = std::move(*sandbox);
+  zygote.control = std::move(ours);
+  if (auto s = expect_message(zygote.control.get(), "ready", kZygoteStartTimeoutMs); !s) {
+    zygote_.emplace(std::move(zygote));
+    stop_zygote_locked();
+    return Error{"zygote failed to start: " + s.error().message};
+  }
+  zygote_.emplace(std::move(zygote));
+  return {};
+}
+
+Outcome WarmExecutor::run(std::string_view script) {
+  bool zygote_died = false;
+  Outcome outcome = run_once(script, zygote_died);
+  if (!zygote_died) return outcome;
+  // The zygote died under this request (killed, crashed): once more, on a fresh one.
+  return run_once(script, zygote_died);
+}
+
+Outcome WarmExecutor::run_once(std::string_view script, bool& zygote_died) {
+  zygote_died = false;
+  const auto start = Clock::now();
+  const Limits& limits = factory_->config.limits;
+
+  std::optional<jail::RunCgroup> cgroup;
+  std::vector<UniqueFd> procs;
+  if (factory_->cgroups) {
+    auto created = factory_->cgroups->create_run({limits.memory_bytes, limits.pids});
+    if (!created) return sandbox_error("cgroup", created.error().message);
+    cgroup.emplace(std::move(*created));
+    for (const auto& file : cgroup->procs_files()) {
+      procs.emplace_back(::open(file.c_str(), O_WRONLY | O_CLOEXEC));
+      if (!procs.back())
+        return sandbox_error("cgroup", "open " + file + ": " + std::strerror(errno));
+    }
+  }
+  auto out = make_pipe(), err = make_pipe(), result = make_pipe(), status = make_pipe();
+  if (!out || !err || !result || !status) return sandbox_error("internal", "pipe2 failed");
+  auto script_fd = sealed_memfd("script.py", script.data(), script.size());
+  if (!script_fd) return sandbox_error("internal", script_fd.error().message);
+
+  std::vector<int> fds = {script_fd->get(), out->write_end.get(), err->write_end.get(),
+                          result->write_end.get(), status->write_end.get()};
+  for (const auto& fd : procs) fds.push_back(fd.get());
+
+  int generation = 0;
+  {
+    std::lock_guard lock(mutex_);
+    if (!zygote_alive_locked() || zygote_->forks >= kMaxForksPerZygote) {
+      if (auto s = start_zygote_locked(); !s) return sandbox_error("zygote", s.error().message);
+    }
+    Status sent = send_with_fds(zygote_->control.get(), request_header_, fds);
+    if (sent) sent = expect_message(zygote_->control.get(), "forked", kForkAckTimeoutMs);
+    if (!sent) {
+      stop_zygote_locked();
+      zygote_died = true;
+      return sandbox_error("zygote", sent.error().message);
+    }
+    ++zygote_->forks;
+    generation = zygote_->generation;
+  }
+  const long setup_us = micros_since(start);
+  out->write_end.reset();
+  err->write_end.reset();
+  result->write_end.reset();
+  status->write_end.reset();
+  script_fd->reset();
+  procs.clear();
+
+  const auto run_start = Clock::now();
+  const auto deadline = start + std::chrono::milliseconds(limits.wall_ms);
+  jail::Termination termination = jail::supervise_pipes(
+      {out->read_end.get(), err->read_end.get(), result->read_end.get(), status->read_end.get()},
+      deadline, {limits.output_bytes, limits.result_bytes + 4096}, [&] {
+        if (cgroup) cgroup->kill_all();
+      });
+  const long run_us = micros_since(run_start);
+
+  const auto cleanup_start = Clock::now();
+  const bool oom = cgroup && cgroup->oom_killed();
+  if (cgroup) {
+    cgroup->kill_all();
+    (void)cgroup->destroy();
+  }
+  if (!termination.status_reported && !termination.timed_out && !oom &&
+      termination.result_capture.data.empty()) {
+    // No report from the request's init: it was killed from outside, which happens when the
+    // zygote sandbox it lives under went away.
+    std::lock_guard lock(mutex_);
+    if (!zygote_alive_locked() || zygote_->generation != generation) {
+      zygote_died = true;
+      return sandbox_error("zygote", "the warm interpreter died while running this request");
+    }
+  }
+  Outcome outcome = classify(std::move(termination), oom, limits);
+  outcome.timings = {setup_us, run_us, micros_since(cleanup_start), micros_since(start)};
+  return outcome;
+}
+
+}  // namespace stacksync::engine

@@ -1,0 +1,58 @@
+// WarmExecutor: a template interpreter ("zygote") with numpy, pandas and the harness imported
+// lives in a sandbox of its own; per request it forks a child that enters fresh pid, mount,
+// network, ipc, uts and cgroup namespaces, a private /tmp, the request's cgroup, and drops every
+// capability and installs the seccomp filter before the script runs (see harness.py, zygote()).
+// Supervision and killing stay here, through the pipes and the request's cgroup.
+//
+// A zygote that dies is replaced on the next request; a request it was serving is retried once
+// on the new one. Zygotes are recycled after ExecutorConfig::zygote_max_forks requests.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <optional>
+
+#include "engine/executor.h"
+#include "engine/sandbox_factory.h"
+#include "jail/cgroups.h"
+#include "jail/sandbox.h"
+
+namespace stacksync::engine {
+
+class WarmExecutor final : public Executor {
+ public:
+  static Result<std::unique_ptr<WarmExecutor>> create(std::unique_ptr<SandboxFactory> factory);
+  ~WarmExecutor() override;
+
+  Outcome run(std::string_view script) override;
+  IsolationReport isolation() const override { return factory_->report; }
+  Mode mode() const override { return Mode::warm; }
+
+  // For tests and /metrics: the zygote's host pid (-1 if none) and how many were started.
+  int zygote_pid() const;
+  int zygotes_started() const;
+
+ private:
+  struct Zygote {
+    jail::Sandbox init;  // the zygote sandbox's pid 1; the zygote is its only child
+    std::optional<jail::RunCgroup> cgroup;
+    UniqueFd control;
+    int forks = 0;
+    int generation = 0;
+  };
+  enum class Dispatch { sent, zygote_failed, setup_failed };
+
+  explicit WarmExecutor(std::unique_ptr<SandboxFactory> factory);
+  Status start_zygote_locked();
+  void stop_zygote_locked();
+  bool zygote_alive_locked() const;
+  Outcome run_once(std::string_view script, bool& zygote_died);
+
+  std::unique_ptr<SandboxFactory> factory_;
+  std::string request_header_;  // tmpfs size and rlimits, as the zygote parses them
+  mutable std::mutex mutex_;
+  std::optional<Zygote> zygote_;  // guarded by mutex_
+  int zygotes_started_ = 0;       // guarded by mutex_
+};
+
+}  // namespace stacksync::engine
