@@ -136,7 +136,7 @@ const Option kOptions[] = {
      "largest request body; past it: 413 (default 1MiB)",
      [](ServerConfig& c, std::string_view v) { return store(parse_size(v), c.body_limit); }},
     {"mode", "STACKSYNC_MODE", true, "cold|warm",
-     "cold: a fresh interpreter per request; warm: a pool of pre-started ones (default cold)",
+     "cold: a fresh interpreter per request; warm: forked from a pre-loaded one",
      [](ServerConfig& c, std::string_view v) -> Status {
        if (v == "cold") {
          c.executor.mode = engine::Mode::cold;
@@ -290,7 +290,10 @@ std::string usage_text() {
     text += "  --" + std::string(option.flag);
     if (option.takes_value) text += " " + std::string(option.placeholder);
     if (option.environment != nullptr) text += "  [$" + std::string(option.environment) + "]";
-    text += "\n      " + std::string(option.help) + "\n";
+    text += "\n      " + std::string(option.help);
+    if (option.flag == "mode")
+      text += " (default " + std::string(mode_name(engine::ExecutorConfig{}.mode)) + ")";
+    text += "\n";
   }
   text += "  -h, --help\n      this text\n";
   return text;

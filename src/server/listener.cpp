@@ -58,12 +58,13 @@ void Listener::start() {
   asio::dispatch(strand_, [self = shared_from_this()] { self->accept_next(); });
 }
 
-void Listener::stop() {
-  asio::post(strand_, [self = shared_from_this()] {
+void Listener::stop(std::function<void()> then) {
+  asio::post(strand_, [self = shared_from_this(), then = std::move(then)] {
     self->stopped_ = true;
     boost::system::error_code ignored;
     self->acceptor_.close(ignored);
     self->retry_timer_.cancel();
+    then();
   });
 }
 

@@ -11,6 +11,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -25,8 +26,9 @@ class Listener : public std::enable_shared_from_this<Listener> {
 
   Result<boost::asio::ip::tcp::endpoint> bind(const std::string& host, unsigned short port);
   void start();
-  // Thread-safe: stops accepting; connections already open are not touched.
-  void stop();
+  // Thread-safe: stops accepting (the listening socket is closed, so new connections are
+  // refused), then calls `then`. Connections already open are not touched.
+  void stop(std::function<void()> then);
 
  private:
   void accept_next();

@@ -1,5 +1,6 @@
 #include "server/server.h"
 
+#include <boost/asio/post.hpp>
 #include <csignal>
 #include <exception>
 #include <thread>
@@ -9,6 +10,8 @@
 
 namespace stacksync::server {
 namespace {
+
+namespace asio = boost::asio;
 
 constexpr auto kDrainPollInterval = std::chrono::milliseconds(25);
 
@@ -82,7 +85,10 @@ void Server::wait_for_signal() {
 void Server::begin_drain() {
   draining_ = true;
   service_.set_draining();
-  listener_->stop();
+  listener_->stop([this] { asio::post(io_, [this] { finish_drain_setup(); }); });
+}
+
+void Server::finish_drain_setup() {
   registry_.drain_all();
   ExecutionPool::Load load = pool_.load();
   log_line(Severity::info, "draining",

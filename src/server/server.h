@@ -42,6 +42,7 @@ class Server {
  private:
   void wait_for_signal();
   void begin_drain();
+  void finish_drain_setup();  // once the listening socket is closed
   void poll_drain();
   void run_io_loop();
 
