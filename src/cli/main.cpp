@@ -1,12 +1,15 @@
 // The `stacksync` command: `serve` (the HTTP service), `run FILE` (one script, outcome as JSON on
 // stdout), `version`.
+#include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <iostream>
 #include <sstream>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "engine/executor.h"
 #ifdef STACKSYNC_HAS_SERVER
@@ -36,9 +39,29 @@ void print_usage(std::FILE* to) {
       "exit status of run: 0 success, 1 script error, 2 usage, 3 sandbox error\n");
 }
 
+// --repeat N: runs the script N more times and prints the median of each phase to stderr.
+void print_timings(engine::Executor& executor, const std::string& script, int repeat,
+                   engine::Outcome& last) {
+  std::vector<long> setup, run, cleanup, total;
+  for (int i = 0; i < repeat; ++i) {
+    last = executor.run(script);
+    setup.push_back(last.timings.setup_us);
+    run.push_back(last.timings.run_us);
+    cleanup.push_back(last.timings.cleanup_us);
+    total.push_back(last.timings.total_us);
+  }
+  auto median = [](std::vector<long> v) {
+    std::sort(v.begin(), v.end());
+    return v[v.size() / 2] / 1000.0;
+  };
+  std::fprintf(stderr, "median of %d runs (ms): setup %.2f  run %.2f  cleanup %.2f  total %.2f\n",
+               repeat, median(setup), median(run), median(cleanup), median(total));
+}
+
 int run_command(int argc, char** argv) {
   engine::ExecutorConfig config;
   std::string file;
+  int repeat = 1;
   for (int i = 0; i < argc; ++i) {
     std::string_view arg = argv[i];
     if (arg == "--mode" && i + 1 < argc) {
@@ -49,6 +72,12 @@ int run_command(int argc, char** argv) {
         config.mode = engine::Mode::warm;
       } else {
         std::fprintf(stderr, "stacksync run: unknown mode '%s' (cold or warm)\n", argv[i]);
+        return kUsage;
+      }
+    } else if (arg == "--repeat" && i + 1 < argc) {
+      repeat = std::atoi(argv[++i]);
+      if (repeat < 1) {
+        std::fprintf(stderr, "stacksync run: --repeat takes a positive number\n");
         return kUsage;
       }
     } else if (arg == "--allow-weaker-isolation") {
@@ -88,6 +117,7 @@ int run_command(int argc, char** argv) {
     return kSandboxError;
   }
   engine::Outcome outcome = (*executor)->run(source.str());
+  if (repeat > 1) print_timings(**executor, source.str(), repeat, outcome);
   std::cout << engine::render_outcome(outcome) << "\n";
   if (outcome.ok()) return kOk;
   return outcome.error == engine::ErrorType::sandbox_error ? kSandboxError : kScriptError;

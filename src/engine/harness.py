@@ -196,6 +196,13 @@ def main():
                                    "value_type": "unknown", "message": "could not encode the result: %r" % exc})
         except BaseException:
             pass
+    # The frame is complete: close the channel and our output so the service sees EOF now,
+    # not after the kernel has torn down this process's memory.
+    for fd in (channel, 1, 2):
+        try:
+            os.close(fd)
+        except OSError:
+            pass
     # Daemon threads and forked children do not outlive main(): the sandbox's init exits now
     # and the kernel kills the rest of its pid namespace.
     os._exit(0)
@@ -227,7 +234,7 @@ def _libc():
     import ctypes
 
     libc = ctypes.CDLL(None, use_errno=True)
-    for name in ("unshare", "mount", "prctl", "sethostname", "syscall"):
+    for name in ("unshare", "setns", "mount", "prctl", "sethostname", "syscall"):
         getattr(libc, name).restype = ctypes.c_int
     return libc
 
@@ -265,6 +272,7 @@ def _drop_everything(libc, bpf):
 def zygote():
     """The template interpreter: preloads, then forks one sandboxed child per request."""
     import gc
+    import signal
     import socket
 
     import numpy
@@ -279,6 +287,8 @@ def zygote():
         bpf = bpf_file.read()
     libc = _libc()
     control = socket.socket(fileno=CONTROL_FD)
+    own_pid_ns = os.open("/proc/self/ns/pid", os.O_RDONLY | os.O_CLOEXEC)
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped by the kernel
     gc.freeze()  # forked children then do not touch (and copy) the preloaded objects' pages
     control.send(b"ready")
     while True:
@@ -291,23 +301,27 @@ def zygote():
         # "<tmpfs bytes> <resource>:<soft>:<hard> ..."
         words = message.decode().split()
         limits = (int(words[0]), [tuple(int(x) for x in word.split(":")) for word in words[1:]])
+        # The next child is pid 1 of a fresh pid namespace; then back to ours for the one after.
+        _check(libc.unshare(CLONE_NEWPID), "unshare(CLONE_NEWPID)")
         pid = os.fork()
         if pid == 0:
-            _serve_request(libc, bpf, fds, limits, control)
+            _serve_request(libc, bpf, fds, limits, control, own_pid_ns)
+        _check(libc.setns(own_pid_ns, CLONE_NEWPID), "setns(pid)")
         for fd in fds:
             os.close(fd)
-        os.waitpid(pid, 0)
         control.send(b"forked")
 
 
-def _serve_request(libc, bpf, fds, limits, control):
-    """C, then G, then H. Never returns."""
+def _serve_request(libc, bpf, fds, limits, control, own_pid_ns):
+    """G (pid 1 of its namespace), then H (the script). Never returns."""
     import random
     import resource
+    import signal
 
     try:
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         control.close()
-        libc.prctl(PR_SET_PDEATHSIG, 9, 0, 0, 0)
+        os.close(own_pid_ns)
         script, out, err, result, status = fds[:5]
         # Join the request's cgroups before anything is allocated for it.
         for procs in fds[5:]:
@@ -321,22 +335,16 @@ def _serve_request(libc, bpf, fds, limits, control):
         for target, fd in zip((3, 1, 2, 4, 5), lifted):
             os.dup2(fd, target)
         os.closerange(6, 1 << 16)
-        _check(libc.unshare(CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS
-                            | CLONE_NEWCGROUP), "unshare")
-    except BaseException:
-        os._exit(70)
-    if os.fork() != 0:
-        os._exit(0)  # C is done: G carries on as pid 1 of the new pid namespace
-    try:
-        libc.prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0)
+        _check(libc.unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP),
+               "unshare")
         _check(libc.mount(None, b"/", None, MS_REC | MS_PRIVATE, None), "make / private")
         tmp_options = ("size=%d,nr_inodes=16384,mode=0700" % limits[0]).encode()
         _check(libc.mount(b"tmpfs", b"/tmp", b"tmpfs", MS_NOSUID | MS_NODEV, tmp_options), "mount /tmp")
         _check(libc.mount(b"proc", b"/proc", b"proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None), "mount /proc")
         _check(libc.sethostname(b"stacksync", 9), "sethostname")
         payload = os.fork()
-    except BaseException:
-        os._exit(71)
+    except BaseException as exc:
+        _report_setup_failure(exc, 71)
     if payload != 0:
         # G: the namespace's init. Reaps, then reports the payload's wait status.
         for fd in (0, 1, 2, 3, 4):
@@ -370,12 +378,15 @@ def _serve_request(libc, bpf, fds, limits, control):
             numpy.random.seed()
         _drop_everything(libc, bpf)
     except BaseException as exc:
-        try:
-            os.write(2, ("stacksync: sandbox setup failed in the warm child: %r\n" % (exc,)).encode())
-        finally:
-            os._exit(74)
+        _report_setup_failure(exc, 74)
     main()
 
+
+def _report_setup_failure(exc, code):
+    try:
+        os.write(2, ("stacksync: warm sandbox setup failed: %r\n" % (exc,)).encode())
+    finally:
+        os._exit(code)
 
 if __name__ == "__main__":
     if sys.argv[1:] == ["zygote"]:

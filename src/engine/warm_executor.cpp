@@ -110,6 +110,7 @@ WarmExecutor::WarmExecutor(std::unique_ptr<SandboxFactory> factory) : factory_(s
 WarmExecutor::~WarmExecutor() {
   std::lock_guard lock(mutex_);
   stop_zygote_locked();
+  reaper_.flush();
 }
 
 Result<std::unique_ptr<WarmExecutor>> WarmExecutor::create(
@@ -276,10 +277,7 @@ Outcome WarmExecutor::run_once(std::string_view script, bool& zygote_died) {
 
   const auto cleanup_start = Clock::now();
   const bool oom = cgroup && cgroup->oom_killed();
-  if (cgroup) {
-    cgroup->kill_all();
-    (void)cgroup->destroy();
-  }
+  if (cgroup) reaper_.dispose(std::move(*cgroup));
   if (!termination.status_reported && !termination.timed_out && !oom &&
       termination.result_capture.data.empty()) {
     // No report from the request's init: it was killed from outside, which happens when the

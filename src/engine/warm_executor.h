@@ -14,6 +14,7 @@
 
 #include "engine/executor.h"
 #include "engine/sandbox_factory.h"
+#include "jail/cgroup_reaper.h"
 #include "jail/cgroups.h"
 #include "jail/sandbox.h"
 
@@ -49,6 +50,7 @@ class WarmExecutor final : public Executor {
   Outcome run_once(std::string_view script, bool& zygote_died);
 
   std::unique_ptr<SandboxFactory> factory_;
+  jail::CgroupReaper reaper_;   // finished runs' cgroups are removed off the request path
   std::string request_header_;  // tmpfs size and rlimits, as the zygote parses them
   mutable std::mutex mutex_;
   std::optional<Zygote> zygote_;  // guarded by mutex_

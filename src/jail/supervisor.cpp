@@ -138,8 +138,15 @@ Termination supervise_pipes_impl(const SupervisedPipes& pipes, Deadline deadline
   bool open[4];
   for (int i = 0; i < 4; ++i) open[i] = streams[i].fd >= 0;
   Deadline give_up = Deadline::max();
+  bool finished_by_frame = false;
   for (;;) {
     if (!(open[0] || open[1] || open[2] || open[3])) break;
+    // The harness closes its output and channel once the frame is written; the init's report
+    // would only follow the kernel's teardown of the process, so it is not waited for.
+    if (!open[0] && !open[1] && !open[2] && !result.result_capture.data.empty()) {
+      finished_by_frame = true;
+      break;
+    }
     const auto now = std::chrono::steady_clock::now();
     if (now >= give_up) break;
     if (now >= deadline && !result.timed_out) {
@@ -165,7 +172,10 @@ Termination supervise_pipes_impl(const SupervisedPipes& pipes, Deadline deadline
       if (!drain(stream.fd, *stream.capture, stream.cap)) open[map[slot]] = false;
     }
   }
-  if (status.data.size() == sizeof(int) && !result.timed_out) {
+  if (finished_by_frame && status.data.size() != sizeof(int)) {
+    result.exited = true;
+    result.exit_code = 0;
+  } else if (status.data.size() == sizeof(int) && !result.timed_out) {
     int wait_status = 0;
     std::memcpy(&wait_status, status.data.data(), sizeof(int));
     result.exited = WIFEXITED(wait_status);

@@ -1,7 +1,7 @@
 #include "jail/user_map.h"
 
 #include <fcntl.h>
-#include <grp.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -35,9 +35,13 @@ Status write_identity_map(pid_t child, const IdentityMap& map) {
 }
 
 ChildStep become_sandbox_user(unsigned uid, unsigned gid) {
-  if (::setgroups(0, nullptr) != 0) return child_error("user_namespace", "setgroups");
-  if (::setresgid(gid, gid, gid) != 0) return child_error("user_namespace", "setresgid");
-  if (::setresuid(uid, uid, uid) != 0) return child_error("user_namespace", "setresuid");
+  // Raw syscalls: glibc's wrappers broadcast the change to every thread it knows of, and in a
+  // child cloned from a multi-threaded parent those threads do not exist — it would wait forever.
+  if (::syscall(SYS_setgroups, 0, nullptr) != 0) return child_error("user_namespace", "setgroups");
+  if (::syscall(SYS_setresgid, gid, gid, gid) != 0)
+    return child_error("user_namespace", "setresgid");
+  if (::syscall(SYS_setresuid, uid, uid, uid) != 0)
+    return child_error("user_namespace", "setresuid");
   return {};
 }
 
