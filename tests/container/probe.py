@@ -7,8 +7,9 @@ exits non-zero if any check failed. Standard library only: runs on Debian's /usr
     probe.py examples URL               the public examples, exact result and stdout
     probe.py attacks URL CONTAINER      a few escapes that must fail; the service survives them
     probe.py latency URL N              median latency of the pandas example
+    probe.py drain URL CONTAINER        SIGTERM during a request: it completes, exit code 0
     probe.py logs-are-json FILE         every line of the service's log is a JSON object
-    probe.py flagset URL TIMEOUT        exit 0 if the jail works, 3 if it fails closed, 1 else
+    probe.py flagset URL TIMEOUT [CONTAINER]  exit 0 if the jail works, 3 if it fails closed
 """
 
 import http.client
@@ -16,6 +17,7 @@ import json
 import statistics
 import subprocess
 import sys
+import threading
 import time
 import urllib.parse
 
@@ -121,11 +123,22 @@ class Client:
             self.connection = None
 
 
-def poll_healthz(url, timeout):
-    """Returns (status, body) of the first definite /healthz answer, or (None, last error)."""
+def container_running(container):
+    state = subprocess.run(["podman", "inspect", "--format", "{{.State.Status}}", container],
+                           capture_output=True, text=True, timeout=30).stdout.strip()
+    return state in ("running", "created", "configured", "initialized")
+
+
+def poll_healthz(url, timeout, container=None):
+    """Returns (status, body) of the first definite /healthz answer, or (None, last error).
+    Gives up early when `container` is given and has stopped."""
     deadline = time.monotonic() + timeout
     last = "no answer"
+    polls = 0
     while time.monotonic() < deadline:
+        polls += 1
+        if container and polls % 4 == 0 and not container_running(container):
+            return None, "the container has exited"
         client = Client(url, timeout=5)
         try:
             status, body, raw = client.request("GET", "/healthz")
@@ -187,31 +200,35 @@ def cmd_examples(url):
     report(not extra, "success body has only documented fields", f"unexpected {sorted(extra)}")
 
 
-def container_process_count(container):
-    """Processes in the container, as seen from its own /proc (the sandbox children included)."""
+def container_processes(container):
+    """Names of the processes in the container (sandbox children included), minus this probe's
+    own shell: the loop uses shell builtins only, so it forks nothing that would be counted."""
     output = subprocess.run(
-        ["podman", "exec", container, "/bin/sh", "-c", "ls -d /proc/[0-9]* | wc -l"],
+        ["podman", "exec", container, "/bin/sh", "-c",
+         'for p in /proc/[0-9]*; do read -r name < "$p/comm" && echo "$name"; done 2>/dev/null'],
         capture_output=True,
         text=True,
         timeout=30,
-    ).stdout
-    # The count includes the sh and ls of this very exec.
-    return int(output.strip()) - 2
+    ).stdout.split()
+    if "sh" in output:
+        output.remove("sh")
+    return sorted(output)
 
 
-def settle_process_count(container, baseline, seconds=5):
+def settle_processes(container, baseline, seconds=10):
+    """Waits until no more processes than `baseline` remain, or `seconds` pass."""
     deadline = time.monotonic() + seconds
-    count = container_process_count(container)
-    while count > baseline and time.monotonic() < deadline:
+    processes = container_processes(container)
+    while len(processes) > len(baseline) and time.monotonic() < deadline:
         time.sleep(0.25)
-        count = container_process_count(container)
-    return count
+        processes = container_processes(container)
+    return processes
 
 
 def cmd_attacks(url, container):
     client = Client(url, timeout=30)
     client.execute("def main():\n    return 1\n")
-    baseline = container_process_count(container)
+    baseline = container_processes(container)
 
     status, body, raw = client.execute(READ_SHADOW)
     report(
@@ -238,8 +255,9 @@ def cmd_attacks(url, container):
         f"attack: fork bomb is contained ({body.get('type') if body else status} after {took:.1f} s)",
         f"{status} after {took:.1f} s: {raw[:300]!r}",
     )
-    after = settle_process_count(container, baseline)
-    report(after <= baseline, f"fork bomb leaves no process behind ({after} now, {baseline} before)", "leftovers")
+    after = settle_processes(container, baseline)
+    report(len(after) <= len(baseline), "fork bomb leaves no process behind",
+           f"{after} remain 10 s later, {baseline} before")
 
     started = time.monotonic()
     status, body, raw = client.execute(MEMORY_BOMB)
@@ -278,6 +296,40 @@ def cmd_latency(url, count):
     )
 
 
+SLOW_SCRIPT = """import time
+def main():
+    time.sleep(2)
+    return "finished"
+"""
+
+
+def cmd_drain(url, container):
+    """SIGTERM (podman stop -> tini -> stacksync) while a 2 s script runs: the script's answer
+    still arrives, and the service exits 0 well within podman's 20 s grace period."""
+    answer = {}
+
+    def slow_request():
+        try:
+            answer["response"] = Client(url, timeout=30).execute(SLOW_SCRIPT)
+        except OSError as error:
+            answer["error"] = f"{type(error).__name__}: {error}"
+
+    worker = threading.Thread(target=slow_request)
+    worker.start()
+    time.sleep(0.7)  # the script is running now
+    started = time.monotonic()
+    subprocess.run(["podman", "stop", "--time", "20", container], capture_output=True, timeout=60)
+    took = time.monotonic() - started
+    worker.join(timeout=30)
+    status, body, raw = answer.get("response", (None, {}, answer.get("error", "")))
+    report(status == 200 and body.get("result") == "finished",
+           "SIGTERM during a request: the request still completes", f"{status} {str(raw)[:200]}")
+    state = subprocess.run(["podman", "inspect", "--format", "{{.State.ExitCode}}", container],
+                           capture_output=True, text=True, timeout=30).stdout.strip()
+    report(state == "0" and took < 15, f"SIGTERM: the service exits 0 ({took:.1f} s)",
+           f"exit code {state!r} after {took:.1f} s")
+
+
 def cmd_logs_are_json(path):
     with open(path, encoding="utf-8", errors="replace") as log:
         lines = [line for line in log.read().splitlines() if line.strip()]
@@ -293,9 +345,9 @@ def cmd_logs_are_json(path):
            f"{len(bad)} bad, first: {bad[:1]!r}")
 
 
-def cmd_flagset(url, timeout):
+def cmd_flagset(url, timeout, container=None):
     """0: works (and holds), 3: fails closed, 1: anything else. Last line: the outcome."""
-    status, body = poll_healthz(url, float(timeout))
+    status, body = poll_healthz(url, float(timeout), container)
     if status is None:
         print(f"no /healthz answer within {timeout} s ({body})")
         return 1
@@ -331,6 +383,7 @@ def main(argv):
         "attacks": cmd_attacks,
         "latency": cmd_latency,
         "logs-are-json": cmd_logs_are_json,
+        "drain": cmd_drain,
         "flagset": cmd_flagset,
     }
     if len(argv) < 2 or argv[1] not in commands:
