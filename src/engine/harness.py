@@ -186,8 +186,12 @@ def main():
     # it, which is why the supervisor validates every byte it receives.
     channel = os.dup(CHANNEL_FD)
     os.close(CHANNEL_FD)
+    harness_pid = os.getpid()
     frame = _run(source, channel)
     _flush_output()
+    if os.getpid() != harness_pid:
+        # A process the script forked ran off the end of main(): only the original reports.
+        os._exit(0)
     try:
         _write_frame(channel, frame)
     except BaseException as exc:
