@@ -102,6 +102,7 @@ void HttpSession::wait_for_request() {
   target_ = "-";
   user_agent_.clear();
   request_keep_alive_ = false;
+  request_version_ = 11;
   unread_input_ = false;
   reply_ = Reply{};
 
@@ -144,6 +145,7 @@ void HttpSession::on_header(beast::error_code ec, std::size_t bytes) {
   user_agent_ = std::string(request[http::field::user_agent]);
   request_id_ = choose_request_id(request["X-Request-Id"]);
   request_keep_alive_ = request.keep_alive();
+  request_version_ = request.version();
 
   boost::optional<std::uint64_t> length = parser_->content_length();
   if (length && *length > context_.config.body_limit) {
@@ -233,9 +235,7 @@ void HttpSession::send(Reply reply) {
   reply_ = std::move(reply);
   bool keep_alive = request_keep_alive_ && !reply_.close_connection && !unread_input_ &&
                     !drain_requested_ && !context_.service.draining();
-  unsigned version = parser_ && parser_->is_header_done() ? parser_->get().version() : 11;
-
-  response_.emplace(reply_.status, version);
+  response_.emplace(reply_.status, request_version_);
   auto& response = *response_;
   response.set(http::field::server, "stacksync/" + context_.service.version());
   response.set(http::field::content_type, "application/json");

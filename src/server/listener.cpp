@@ -1,5 +1,7 @@
 #include "server/listener.h"
 
+#include <sys/socket.h>
+
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/post.hpp>
@@ -62,6 +64,10 @@ void Listener::stop(std::function<void()> then) {
   asio::post(strand_, [self = shared_from_this(), then = std::move(then)] {
     self->stopped_ = true;
     boost::system::error_code ignored;
+    // shutdown() acts on the socket, close() only on our descriptor: a sandbox child between
+    // clone and exec still holds a copy of it, which would keep the port accepting into a
+    // backlog nobody serves.
+    if (self->acceptor_.is_open()) ::shutdown(self->acceptor_.native_handle(), SHUT_RDWR);
     self->acceptor_.close(ignored);
     self->retry_timer_.cancel();
     then();

@@ -1,5 +1,6 @@
 #include "server/serve.h"
 
+#include <csignal>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -54,13 +55,22 @@ int serve_main(int argc, char** argv, std::string_view version) {
     return 0;
   }
 
+  // A client that disconnects, or a sandbox that dies before reading its pipe, must surface as
+  // EPIPE on that one write, not kill the server. (The jail resets every signal disposition
+  // before exec, so scripts do not inherit this.)
+  std::signal(SIGPIPE, SIG_IGN);
+
   auto executor = engine::make_executor(config->executor);
   if (!executor) {
-    log_line(Severity::critical,
-             "cannot start: the sandbox is unavailable: " + executor.error().message +
-                 " (refusing to run scripts with weaker isolation; an operator may opt in with "
-                 "--allow-weaker-isolation)",
-             {{"errorType", "sandbox_error"}, {"config", config_to_json(*config)}});
+    boost::json::object fields{{"errorType", "sandbox_error"}, {"config", config_to_json(*config)}};
+    if (!config->executor.allow_weaker_isolation)
+      fields["hint"] =
+          "if an isolation layer is missing on this machine, --allow-weaker-isolation runs "
+          "without it (an explicit operator choice, never the default)";
+    log_line(
+        Severity::critical,
+        "cannot start, failing closed: the sandbox is unavailable: " + executor.error().message,
+        std::move(fields));
     return kExitSandboxUnavailable;
   }
   engine::IsolationReport isolation = (*executor)->isolation();

@@ -295,3 +295,33 @@ def test_idle_keep_alive_connection_is_closed_after_the_idle_timeout(impatient_s
         closed_after = seconds_until_closed(idle)
     assert closed_after is not None
     assert 0.9 <= closed_after <= 3.5
+
+
+def test_connections_past_the_maximum_are_closed(start_server):
+    limited = start_server("--max-connections", "2")
+    held = [limited.raw_socket(), limited.raw_socket()]
+    try:
+        for sock in held:  # both are served, so both are counted
+            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert sock.recv(65536).startswith(b"HTTP/1.1 200")
+        with limited.raw_socket() as extra:
+            try:
+                extra.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+            assert receive_until_closed(extra, deadline_s=3) == b""
+        assert limited.wait_for_log(lambda r: r.get("errorType") == "too_many_connections")
+
+        held.pop().close()  # a slot frees up once the server sees the close
+        deadline = time.monotonic() + 3
+        while True:
+            try:
+                if limited.request("GET", "/healthz", timeout=2).status == 200:
+                    break
+            except (ConnectionError, OSError):
+                pass
+            assert time.monotonic() < deadline, "the freed connection slot was never reused"
+            time.sleep(0.05)
+    finally:
+        for sock in held:
+            sock.close()
