@@ -121,6 +121,7 @@ void remove_stale_siblings(const std::string& base) {
       std::string name = entry->d_name;
       if (name.rfind(prefix, 0) != 0 || name == "stacksync-service") continue;
       std::string pid = name.substr(prefix.size());
+      pid = pid.substr(0, pid.find('-'));  // stacksync-<pid>-<tree>
       if (pid.empty() || pid.find_first_not_of("0123456789") != std::string::npos) continue;
       if (exists("/proc/" + pid)) continue;
       std::string parent = base + "/" + name;
@@ -135,6 +136,13 @@ void remove_stale_siblings(const std::string& base) {
     }
     ::closedir(dir);
   }
+}
+
+// stacksync-<pid>-<n>: unique per tree, so that several executors in one process (tests) and
+// several services on one host never share a directory.
+std::string tree_name() {
+  static std::atomic<int> trees{0};
+  return "stacksync-" + std::to_string(::getpid()) + "-" + std::to_string(trees.fetch_add(1));
 }
 
 Result<std::vector<std::string>> setup_v2(const std::string& mount, const std::string& own) {
@@ -153,7 +161,7 @@ Result<std::vector<std::string>> setup_v2(const std::string& mount, const std::s
   while (pids >> pid) (void)write_file(leaf + "/cgroup.procs", pid);
   if (auto s = write_file(base + "/cgroup.subtree_control", "+memory +pids"); !s) return s.error();
   remove_stale_siblings(base);
-  const std::string parent = base + "/stacksync-" + std::to_string(::getpid());
+  const std::string parent = base + "/" + tree_name();
   if (auto s = make_dir(parent); !s) return s.error();
   if (auto s = write_file(parent + "/cgroup.subtree_control", "+memory +pids"); !s)
     return s.error();
@@ -162,6 +170,7 @@ Result<std::vector<std::string>> setup_v2(const std::string& mount, const std::s
 
 Result<std::vector<std::string>> setup_v1(const OwnCgroup& own) {
   std::vector<std::string> parents;
+  const std::string name = tree_name();
   for (const auto& [controller, path] :
        {std::pair<std::string, std::string>{"memory", own.v1_memory}, {"pids", own.v1_pids}}) {
     std::string mount = find_mount(false, controller);
@@ -169,7 +178,7 @@ Result<std::vector<std::string>> setup_v1(const OwnCgroup& own) {
       return Error{"cgroup v1: the " + controller + " controller is not mounted"};
     const std::string base = join(mount, path);
     remove_stale_siblings(base);
-    const std::string parent = base + "/stacksync-" + std::to_string(::getpid());
+    const std::string parent = base + "/" + name;
     if (auto s = make_dir(parent); !s) return s.error();
     parents.push_back(parent);
   }

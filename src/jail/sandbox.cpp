@@ -34,8 +34,12 @@ struct ChildPlan {
 // Pid 1 of the sandbox: reaps everything, reports the payload's wait status on status_fd and
 // exits when the payload does, which makes the kernel kill whatever else is left.
 [[noreturn]] void run_init(pid_t payload, const SandboxSpec& spec, int error_fd) {
-  ::close(error_fd);  // the payload's copy alone now decides between EOF (exec) and a failure
-  for (const FdMapping& mapping : spec.fds) ::close(mapping.target);
+  (void)error_fd;  // the payload's copy alone now decides between EOF (exec) and a failure
+  // The init never execs, so close-on-exec does not apply to it: close every fd but the
+  // status pipe — the service's sockets and files must not live on in the sandbox.
+  const unsigned status_fd = static_cast<unsigned>(spec.status_fd);
+  if (status_fd > 0) ::syscall(SYS_close_range, 0u, status_fd - 1, 0u);
+  ::syscall(SYS_close_range, status_fd + 1, ~0u, 0u);
   // Not dumpable: /proc/1/mem and friends become root-owned, out of the payload's reach.
   ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   if (drop_all_capabilities().failed() || install_seccomp_filter(*spec.seccomp).failed()) {

@@ -80,7 +80,10 @@ Result<SeccompFilter> build_seccomp_filter() {
   // Sockets: only the families that are harmless in an empty network namespace.
   for (int family = 0; family < AF_MAX; ++family) {
     if (family == AF_UNIX || family == AF_INET || family == AF_INET6) continue;
-    const scmp_arg_cmp is_family = SCMP_A0(SCMP_CMP_EQ, static_cast<scmp_datum_t>(family));
+    // The kernel reads the family as an int: compare the low 32 bits only, or a family with
+    // junk in the upper bits would slip past an exact comparison.
+    const scmp_arg_cmp is_family =
+        SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffu, static_cast<scmp_datum_t>(family));
     if (auto s = add_rule(ctx.get(), deny, "socket", 1, &is_family); !s) return s.error();
   }
   // Terminal injection and console ioctls.
@@ -90,8 +93,11 @@ Result<SeccompFilter> build_seccomp_filter() {
   }
   // personality: only the default Linux persona (ASLR stays on).
   {
-    const scmp_arg_cmp not_linux = SCMP_A0(SCMP_CMP_NE, PER_LINUX);
-    if (auto s = add_rule(ctx.get(), deny, "personality", 1, &not_linux); !s) return s.error();
+    // The persona is an unsigned int: any value whose low 32 bits are not PER_LINUX is denied.
+    for (scmp_datum_t bit = 1; bit <= 0x80000000u; bit <<= 1) {
+      const scmp_arg_cmp has_bit = SCMP_A0(SCMP_CMP_MASKED_EQ, bit, bit);
+      if (auto s = add_rule(ctx.get(), deny, "personality", 1, &has_bit); !s) return s.error();
+    }
   }
 
   UniqueFd memfd(::memfd_create("seccomp-bpf", MFD_CLOEXEC));
