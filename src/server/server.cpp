@@ -1,8 +1,11 @@
 #include "server/server.h"
 
 #include <boost/asio/post.hpp>
+#include <condition_variable>
 #include <csignal>
+#include <cstdlib>
 #include <exception>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -14,6 +17,7 @@ namespace {
 namespace asio = boost::asio;
 
 constexpr auto kDrainPollInterval = std::chrono::milliseconds(25);
+constexpr auto kStopGrace = std::chrono::seconds(15);
 
 }  // namespace
 
@@ -48,10 +52,34 @@ int Server::run() {
   // Executions still running finish (each is bounded by the script time limit) so that their
   // sandboxes are cleaned up; queued ones are dropped.
   ExecutionPool::Load left = pool_.load();
-  pool_.stop();
+  stop_pool_or_exit();
   log_line(Severity::info, "stopped",
            {{"abandonedRunning", left.running}, {"abandonedQueued", left.waiting}});
   return 0;
+}
+
+void Server::stop_pool_or_exit() {
+  // A running execution ends within its time limit (plus sandbox setup and cleanup). Should the
+  // engine ever hang past that, a terminated instance must still go away.
+  const auto bound = std::chrono::milliseconds(config_.executor.limits.wall_ms) + kStopGrace;
+  std::mutex mutex;
+  std::condition_variable stopped_changed;
+  bool stopped = false;
+  std::thread watchdog([&] {
+    std::unique_lock lock(mutex);
+    if (!stopped_changed.wait_for(lock, bound, [&] { return stopped; })) {
+      log_line(Severity::critical, "executions did not finish after shutdown; exiting without them",
+               {{"waitedMs", bound.count()}});
+      std::_Exit(1);
+    }
+  });
+  pool_.stop();
+  {
+    std::lock_guard lock(mutex);
+    stopped = true;
+  }
+  stopped_changed.notify_one();
+  watchdog.join();
 }
 
 void Server::run_io_loop() {

@@ -45,6 +45,7 @@ class Server {
   void finish_drain_setup();  // once the listening socket is closed
   void poll_drain();
   void run_io_loop();
+  void stop_pool_or_exit();
 
   const ServerConfig& config_;
   // Declaration order is destruction order in reverse: the io_context (and with it every

@@ -132,6 +132,12 @@ class ServerProcess:
     def wait(self, timeout=STOP_TIMEOUT_S):
         return self.process.wait(timeout=timeout)
 
+    def sanitizer_reports(self):
+        """Lines a sanitizer build (ASan, UBSan, TSan) printed: each one is a bug of ours."""
+        markers = ("ERROR: AddressSanitizer", "WARNING: ThreadSanitizer", "runtime error:", "ERROR: LeakSanitizer")
+        with self._lines_changed:
+            return [line for line in self.lines if any(marker in line for marker in markers)]
+
     def stop(self):
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
@@ -152,6 +158,7 @@ def server():
     instance = ServerProcess()
     yield instance
     instance.stop()
+    assert instance.sanitizer_reports() == []
 
 
 @pytest.fixture
@@ -167,3 +174,5 @@ def start_server():
     yield start
     for instance in started:
         instance.stop()
+    for instance in started:
+        assert instance.sanitizer_reports() == []

@@ -211,8 +211,9 @@ def test_mixed_load_has_no_5xx_and_leaks_no_descriptors(start_server):
     # Connections are closed and no sandbox is left: descriptors return to the baseline.
     settle_deadline = time.monotonic() + 5
     while time.monotonic() < settle_deadline and (
-        open_descriptors(pid) > baseline or descendant_processes(pid) != baseline_processes
+        open_descriptors(pid) > baseline or not descendant_processes(pid) <= baseline_processes
     ):
         time.sleep(0.1)
     assert open_descriptors(pid) <= baseline
-    assert descendant_processes(pid) == baseline_processes
+    # The baseline may still hold the warm-up's sandbox being reaped; nothing new may remain.
+    assert descendant_processes(pid) <= baseline_processes
