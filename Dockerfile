@@ -49,13 +49,16 @@ RUN apt-get update \
  && find /usr/lib/python3/dist-packages -depth -type d -name tests -path '*/numpy/*' \
       -exec rm -rf {} +
 
-COPY --from=build /src/build/stacksync /usr/local/bin/stacksync
-COPY deploy/container-entrypoint.sh /usr/local/bin/stacksync-entrypoint
+# Under /opt, not /usr/local: the jail bind-mounts /usr into every sandbox, and the service's
+# own binary must not be visible there.
+COPY --from=build /src/build/stacksync /opt/stacksync/bin/stacksync
+COPY deploy/container-entrypoint.sh /opt/stacksync/bin/stacksync-entrypoint
+ENV PATH=/opt/stacksync/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
 # Fail the image build, not the first request, if a runtime library is missing.
-RUN chmod 755 /usr/local/bin/stacksync-entrypoint \
- && if ldd /usr/local/bin/stacksync | grep 'not found'; then exit 1; fi \
- && /usr/local/bin/stacksync version
+RUN chmod 755 /opt/stacksync/bin/stacksync-entrypoint \
+ && if ldd /opt/stacksync/bin/stacksync | grep 'not found'; then exit 1; fi \
+ && stacksync version
 
 # Cloud Run sets PORT; everywhere else 8080 is the default.
 ENV PORT=8080
@@ -69,5 +72,5 @@ HEALTHCHECK --interval=30s --timeout=3s --start-period=10s --retries=3 \
 # tini (PID 1) forwards SIGTERM to the service, which drains and exits 0, and reaps orphans.
 # The entrypoint script makes the container's cgroup writable (see it), then execs stacksync.
 STOPSIGNAL SIGTERM
-ENTRYPOINT ["/usr/bin/tini", "--", "/usr/local/bin/stacksync-entrypoint"]
+ENTRYPOINT ["/usr/bin/tini", "--", "/opt/stacksync/bin/stacksync-entrypoint"]
 CMD ["serve"]

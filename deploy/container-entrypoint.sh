@@ -1,13 +1,21 @@
 #!/bin/sh
-# Entry point of the container image (run by tini as PID 1): makes the container's own cgroup
-# writable, then becomes `stacksync`.
+# Entry point of the container image (run by tini as PID 1): gives the jail the two things that
+# container runtimes withhold from an unprivileged container even when it holds CAP_SYS_ADMIN,
+# then becomes `stacksync`.
 #
-# Why: the jail gives every sandbox a cgroup of its own (memory and pids limits), created below
-# the service's cgroup. Docker, podman and containerd mount /sys/fs/cgroup read-only unless the
-# container is privileged. A container granted CAP_SYS_ADMIN may remount its own view of its
-# cgroup read-write; nothing above the container's cgroup becomes visible or writable by that.
-# Without the capability the remount fails, nothing changes, and the service itself reports the
-# read-only cgroup and refuses to run scripts (fail closed).
+# 1. An unmasked /proc. Runtimes cover parts of /proc (kcore, keys, timer_list, sys, ...) with
+#    bind mounts. The kernel lets a new user namespace mount a fresh proc (the sandbox's own pid
+#    namespace needs one) only if no proc mount it can see has something mounted over it, so
+#    with the masks in place every sandbox fails at "mount proc". The masks only hide things
+#    from this container's own processes: the trusted service. Sandboxes never see this /proc;
+#    they get a fresh one of their own pid namespace. A holder of CAP_SYS_ADMIN can remove the
+#    masks anyway, so doing it here grants nothing beyond the capability.
+# 2. A writable cgroup. Every sandbox gets a cgroup of its own (memory and pids limits), created
+#    below the service's cgroup; runtimes mount /sys/fs/cgroup read-only unless privileged. The
+#    container's own view is remounted read-write; nothing above its cgroup becomes visible.
+#
+# Without CAP_SYS_ADMIN both steps fail, nothing changes, and the service reports what is missing
+# and refuses to run scripts (fail closed).
 set -u
 
 log_json() {  # log_json SEVERITY MESSAGE: the service's own log format (one JSON object a line)
@@ -15,11 +23,28 @@ log_json() {  # log_json SEVERITY MESSAGE: the service's own log format (one JSO
 }
 
 # /proc/self/mountinfo: "ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS [OPTIONAL...] - FSTYPE SOURCE SUPEROPTS"
+
+# 1. Mounts below /proc, deepest first.
+proc_masks="$(while read -r _ _ _ _ mount_point _; do
+  case "$mount_point" in /proc/*) echo "$mount_point" ;; esac
+done </proc/self/mountinfo | sort -r)"
+if [ -n "$proc_masks" ]; then
+  failed=""
+  for mount_point in $proc_masks; do
+    umount "$mount_point" 2>/dev/null || failed="$failed $mount_point"
+  done
+  if [ -z "$failed" ]; then
+    log_json INFO "removed the runtime's masks over /proc (sandboxes need to mount a fresh proc)"
+  else
+    log_json WARNING "cannot unmount the masks over:$failed (no CAP_SYS_ADMIN?): sandboxes cannot mount their own /proc"
+  fi
+fi
+
+# 2. Read-only cgroup mounts: the v2 one, or the v1 hierarchies the jail uses.
 while read -r _ _ _ _ mount_point options rest; do
   case "$mount_point" in /sys/fs/cgroup | /sys/fs/cgroup/*) ;; *) continue ;; esac
   case " $rest " in
     *" - cgroup2 "*) ;;
-    # v1: only the hierarchies the jail uses.
     *" - cgroup "*memory* | *" - cgroup "*pids*) ;;
     *) continue ;;
   esac
@@ -31,4 +56,4 @@ while read -r _ _ _ _ mount_point options rest; do
   fi
 done </proc/self/mountinfo
 
-exec /usr/local/bin/stacksync "$@"
+exec /opt/stacksync/bin/stacksync "$@"
