@@ -56,7 +56,7 @@ Result<UniqueFd> script_memfd(std::string_view script) {
 
 ColdExecutor::ColdExecutor(std::unique_ptr<SandboxFactory> factory)
     : factory_(std::move(factory)),
-      argv_{factory_->config.python, "-I", "-B", "-c", kHarnessSource},
+      argv_{factory_->config.python, "-I", "-B", "-u", "-c", kHarnessSource},
       env_(factory_->environment()) {}
 
 Outcome ColdExecutor::run(std::string_view script) {

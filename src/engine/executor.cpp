@@ -19,10 +19,14 @@ Result<std::unique_ptr<Executor>> make_executor(const ExecutorConfig& config) {
   }
   // Fail closed: prove once that a sandbox can be built and python runs in it.
   Outcome probe = executor->run("def main():\n    return 1\n");
-  if (!probe.ok())
+  if (!probe.ok()) {
+    const auto* layer = probe.details.if_contains("layer");
+    const std::string name =
+        layer != nullptr && layer->is_string() ? std::string(layer->as_string()) : "self_test";
     return Error{
-        "sandbox self-test failed: " + probe.message +
+        name + ": sandbox self-test failed: " + probe.message +
         (probe.stderr_bytes.empty() ? "" : " (stderr: " + probe.stderr_bytes.substr(0, 500) + ")")};
+  }
   return executor;
 }
 

@@ -95,9 +95,21 @@ def to_json_value(value, path="result", depth=0):
     raise NotSerializable(path, _type_name(value), _hint(value))
 
 
+MAX_MESSAGE_CHARS = 4096
+MAX_TRACEBACK_CHARS = 64 * 1024
+
+
+def _bounded(text, limit):
+    return text if len(text) <= limit else text[:limit] + "... (%d characters cut)" % (len(text) - limit)
+
+
 def _write_frame(fd, frame):
     import json
 
+    if not frame.get("ok"):
+        for key, limit in (("message", MAX_MESSAGE_CHARS), ("traceback", MAX_TRACEBACK_CHARS)):
+            if isinstance(frame.get(key), str):
+                frame[key] = _bounded(frame[key], limit)
     data = json.dumps(frame, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
     try:
         payload = data.encode("utf-8")
@@ -106,7 +118,7 @@ def _write_frame(fd, frame):
             {"ok": False, "type": "not_serializable",
              "message": "the result contains a string that is not valid Unicode (lone surrogates)",
              "path": "result", "value_type": "str"}).encode("utf-8")
-    if len(payload) > MAX_RESULT_BYTES:
+    if frame.get("ok") and len(payload) > MAX_RESULT_BYTES:
         payload = json.dumps(
             {"ok": False, "type": "result_too_large",
              "message": "the result is %d bytes of JSON; the limit is %d MiB"
@@ -117,13 +129,25 @@ def _write_frame(fd, frame):
         view = view[written:]
 
 
+def _safe_str(value):
+    """str(value), even when the object's own __str__ raises or returns garbage."""
+    try:
+        text = str(value)
+        return text if isinstance(text, str) else "<unprintable %s>" % _type_name(value)
+    except BaseException:
+        return "<unprintable %s>" % _type_name(value)
+
+
 def _user_traceback(exc):
     import traceback
 
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == SCRIPT_NAME]
-    lines = ["Traceback (most recent call last):\n"]
-    lines += traceback.format_list(frames)
-    lines += traceback.format_exception_only(type(exc), exc)
+    try:
+        frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == SCRIPT_NAME]
+        lines = ["Traceback (most recent call last):\n"]
+        lines += traceback.format_list(frames)
+    except BaseException:
+        lines = []
+    lines.append("%s: %s\n" % (_type_name(exc), _safe_str(exc)))
     return "".join(lines)
 
 
@@ -167,7 +191,7 @@ def _run(source, channel):
         return {"ok": False, "type": "memory_limit", "message": "MemoryError"}
     except BaseException as exc:
         return {"ok": False, "type": "runtime_error", "exception": _type_name(exc),
-                "message": "%s: %s" % (_type_name(exc), exc), "traceback": _user_traceback(exc)}
+                "message": "%s: %s" % (_type_name(exc), _safe_str(exc)), "traceback": _user_traceback(exc)}
     try:
         return {"ok": True, "result": to_json_value(value)}
     except NotSerializable as exc:
@@ -177,6 +201,11 @@ def _run(source, channel):
     except RecursionError:
         return {"ok": False, "type": "not_serializable", "path": "result", "value_type": "nested",
                 "message": "main() returned a value nested deeper than %d levels" % MAX_DEPTH}
+    except BaseException as exc:
+        # The value's own code (a dict subclass, a numpy object) raised while being converted.
+        return {"ok": False, "type": "not_serializable", "path": "result", "value_type": _type_name(value),
+                "message": "main() returned a value that could not be converted to JSON: %s: %s"
+                % (_type_name(exc), _safe_str(exc))}
 
 
 def main():

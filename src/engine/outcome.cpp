@@ -104,6 +104,10 @@ Outcome sandbox_error_outcome(std::string_view message) {
   Outcome outcome;
   outcome.error = ErrorType::sandbox_error;
   outcome.message = "the sandbox is unavailable: " + std::string(message);
+  // Startup errors name their layer first: "cgroup v1: ...", "seccomp: ...", "zygote ...".
+  const std::size_t end = message.find_first_of(" :(");
+  outcome.details["layer"] =
+      message.substr(0, end == std::string_view::npos ? message.size() : end);
   return outcome;
 }
 }  // namespace stacksync::engine

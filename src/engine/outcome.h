@@ -67,6 +67,7 @@ std::string to_valid_utf8(std::string_view bytes);
 }  // namespace stacksync::engine
 
 namespace stacksync::engine {
-// An Outcome for an executor that could not be created at all (fail closed at startup).
+// An Outcome for an executor that could not be created at all (fail closed at startup). The
+// message starts with the layer that failed ("cgroup ...", "seccomp: ..."), which becomes "layer".
 Outcome sandbox_error_outcome(std::string_view message);
 }  // namespace stacksync::engine

@@ -24,10 +24,11 @@ bool running_under_gvisor() {
 Result<std::unique_ptr<SandboxFactory>> SandboxFactory::create(const ExecutorConfig& config) {
   if (running_under_gvisor())
     return Error{
-        "this kernel is gVisor (e.g. Cloud Run's first-generation execution environment), which "
+        "kernel: this kernel is gVisor (e.g. Cloud Run's first-generation execution environment), "
+        "which "
         "cannot host StackSync's sandbox; deploy with --execution-environment gen2"};
   if (::access(config.python.c_str(), X_OK) != 0)
-    return errno_error("python interpreter " + config.python, errno);
+    return errno_error("python: " + config.python, errno);
 
   auto factory = std::make_unique<SandboxFactory>();
   factory->config = config;

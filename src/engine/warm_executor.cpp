@@ -117,7 +117,7 @@ Result<std::unique_ptr<WarmExecutor>> WarmExecutor::create(
     std::unique_ptr<SandboxFactory> factory) {
   std::unique_ptr<WarmExecutor> executor(new WarmExecutor(std::move(factory)));
   std::lock_guard lock(executor->mutex_);
-  if (auto s = executor->start_zygote_locked(); !s) return s.error();
+  if (auto s = executor->start_zygote_locked(); !s) return Error{"zygote: " + s.error().message};
   return executor;
 }
 
@@ -179,7 +179,7 @@ Status WarmExecutor::start_zygote_locked() {
   UniqueFd dev_null(::open("/dev/null", O_RDONLY | O_CLOEXEC));
 
   jail::SandboxSpec spec;
-  spec.argv = {factory_->config.python, "-I", "-B", "-c", kHarnessSource, "zygote"};
+  spec.argv = {factory_->config.python, "-I", "-B", "-u", "-c", kHarnessSource, "zygote"};
   spec.env = factory_->environment();
   // The zygote's own stdout/stderr go to the service's stderr: its failures belong in our log.
   spec.fds = {{dev_null.get(), 0},

@@ -76,6 +76,9 @@ struct ChildPlan {
   if (ChildStep s = become_sandbox_user(spec.identity.sandbox_uid, spec.identity.sandbox_gid);
       s.failed())
     fail(s);
+  // Changing ids cleared the parent-death signal: set it again, so that a killed service
+  // takes its sandboxes with it.
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
   if (::unshare(CLONE_NEWCGROUP) != 0) fail(child_error("namespaces", "unshare(CLONE_NEWCGROUP)"));
   if (::setsid() < 0) fail(child_error("session", "setsid"));
   if (::sethostname(spec.hostname.data(), spec.hostname.size()) != 0)
