@@ -1,7 +1,7 @@
 """Host-side observers for the attack suite: canary listeners on the host's loopback that a
 sandbox sharing the host's network would reach, and what the sandboxes may leave behind
-(processes, mounts, cgroups, temp entries), attributed to this suite's runs — other people's
-sandboxes may run as uid 65534 on the same machine meanwhile.
+(processes, mounts, cgroups, files the scripts wrote), attributed to this suite's runs — other
+people's sandboxes may run as uid 65534 on the same machine meanwhile.
 """
 import os
 import socket
@@ -115,11 +115,15 @@ def stacksync_cgroup_dirs():
     return found
 
 
-def stacksync_temp_entries():
+# Names the scripts write inside their private /tmp; on the host's they mean a shared /tmp.
+SCRIPT_TMP_NAMES = ("stacksync-attack-", "outlived-", "fill-", "sparse")
+
+
+def script_traces_on_host():
     found = set()
-    for top in ("/tmp", "/var/tmp", "/run", "/dev/shm"):
+    for top in ("/tmp", "/var/tmp", "/dev/shm"):
         try:
-            found.update(os.path.join(top, n) for n in os.listdir(top) if "stacksync" in n.lower())
+            found.update(os.path.join(top, n) for n in os.listdir(top) if n.startswith(SCRIPT_TMP_NAMES))
         except OSError:
             pass
     return found
@@ -157,7 +161,7 @@ class HostState:
         self.processes = process_table()
         self.mounts = stacksync_mounts()
         self.cgroups = stacksync_cgroup_dirs()
-        self.temp_entries = stacksync_temp_entries()
+        self.script_traces = script_traces_on_host()
         self.own_pid_ns = os.readlink("/proc/self/ns/pid")
         self.sandbox_uids = {SANDBOX_UID}
         self.ignored_pids = set()
@@ -222,8 +226,8 @@ class HostState:
         ours = tuple("/stacksync-%d" % pid for pid in CLI_PIDS)
         return sorted(path for path in current if any(part + "/" in path + "/" for part in ours))
 
-    def new_temp_entries(self):
-        return sorted(stacksync_temp_entries() - self.temp_entries)
+    def new_script_traces(self):
+        return sorted(script_traces_on_host() - self.script_traces)
 
 
 def assert_no_leftover_processes(host, grace_seconds=1.5):

@@ -8,8 +8,8 @@ time, output caps, a consistent exit code or HTTP status, never a sandbox_error)
 Where the scripts run:
   default             $STACKSYNC_BIN (build/stacksync) run [--mode $STACKSYNC_MODE] FILE
   STACKSYNC_URL=...   POST $STACKSYNC_URL/execute {"script": ...}  (200 success, 400 script error)
-Host-side checks (canary listeners on the loopback, leftover processes, mounts, cgroups, temp
-dirs) assume the sandboxes run on this machine; STACKSYNC_HOST_CHECKS=0 turns them off, e.g. for
+Host-side checks (canary listeners on the loopback, leftover processes, mounts, cgroups, script
+files) assume the sandboxes run on this machine; STACKSYNC_HOST_CHECKS=0 turns them off, e.g. for
 a service in a remote container. STACKSYNC_ATTACK_PARALLELISM (default 2) sets how many scripts
 run at once.
 
@@ -734,8 +734,8 @@ def test_cross_run_visibility(suite):
 
 
 def test_host_left_clean(suite):
-    """After the whole suite: no process of a sandbox alive, no stacksync mount, cgroup or temp
-    directory left on the host, and nothing ever reached the canaries."""
+    """After the whole suite: no process of a sandbox alive, no stacksync mount or cgroup left on
+    the host, none of the scripts' /tmp files on the host's, nothing ever reached the canaries."""
     if not suite.can_see_sandboxes():
         pytest.skip("STACKSYNC_HOST_CHECKS=0, or the service's process is not visible from here")
     suite.drain()
@@ -743,8 +743,8 @@ def test_host_left_clean(suite):
     assert_no_leftover_processes(suite.host)
     assert suite.host.new_mounts() == [], "stacksync mounts on the host: %s" % suite.host.new_mounts()
     assert suite.host.leftover_cgroups() == [], "cgroups left behind: %s" % suite.host.leftover_cgroups()
-    if not URL:
-        assert suite.host.new_temp_entries() == [], "temp entries left: %s" % suite.host.new_temp_entries()
+    assert suite.host.new_script_traces() == [], (
+        "files the scripts wrote in their /tmp appeared on the host: %s" % suite.host.new_script_traces())
     canaries = suite.canaries
     assert (canaries.tcp_accepted, canaries.udp_received, canaries.unix_accepted) == (0, 0, 0), (
         "a sandbox reached the host's loopback canaries")
