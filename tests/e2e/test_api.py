@@ -227,6 +227,43 @@ def test_killed_by_signal_is_exited_with_signal(server):
     assert body["stdout"] == "bye\n"
 
 
+def test_corrupted_result_frame_is_invalid_result(server):
+    # The script sabotages the harness in its own process: the frame it then writes is cut short.
+    script = (
+        "import json\n"
+        "def main():\n"
+        "    json.dumps = lambda *a, **k: '{\"ok\": true, \"result\": [1'\n"
+        "    return 1\n"
+    )
+    body = script_error(server, script, "invalid_result")
+    assert "invalid" in body["error"]
+
+
+@pytest.mark.parametrize("forged_type", ["sandbox_error", "internal"])
+def test_a_script_cannot_cause_a_5xx(server, forged_type):
+    # A frame claiming our own failure is the script's doing: never a 500.
+    script = (
+        "import json\n"
+        "def main():\n"
+        f"    json.dumps = lambda *a, **k: '{{\"ok\": false, \"type\": \"{forged_type}\", \"message\": \"forged\"}}'\n"
+        "    return 1\n"
+    )
+    response = server.execute(script)
+    assert response.status == 400, response
+    assert response.json()["type"] == "invalid_result"
+
+
+def test_printed_json_does_not_forge_the_result(server):
+    script = (
+        "def main():\n"
+        "    print('{\"result\": \"forged\", \"stdout\": \"\"}')\n"
+        "    return 'genuine'\n"
+    )
+    body = assert_json_response(server.execute(script), 200)
+    assert body["result"] == "genuine"
+    assert body["stdout"] == '{"result": "forged", "stdout": ""}\n'
+
+
 # --- Request errors ------------------------------------------------------------------------
 
 

@@ -135,6 +135,14 @@ def test_queue_size_zero_admits_only_running_executions(start_server):
         assert first.result().status == 200
 
 
+def resident_kib(pid):
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise AssertionError("no VmRSS")
+
+
 def open_descriptors(pid):
     return len(os.listdir(f"/proc/{pid}/fd"))
 
@@ -168,6 +176,7 @@ def test_mixed_load_has_no_5xx_and_leaks_no_descriptors(start_server):
     baseline = open_descriptors(pid)
     # Warm mode keeps a pre-loaded interpreter (the zygote) running: it belongs to the baseline.
     baseline_processes = descendant_processes(pid)
+    baseline_rss = resident_kib(pid)
 
     scripts = [
         (TRIVIAL, 200),
@@ -217,3 +226,6 @@ def test_mixed_load_has_no_5xx_and_leaks_no_descriptors(start_server):
     assert open_descriptors(pid) <= baseline
     # The baseline may still hold the warm-up's sandbox being reaped; nothing new may remain.
     assert descendant_processes(pid) <= baseline_processes
+    rss_growth = resident_kib(pid) - baseline_rss
+    print(f"RSS growth after the load: {rss_growth} KiB")
+    assert rss_growth < 32 * 1024, f"RSS grew by {rss_growth} KiB"
