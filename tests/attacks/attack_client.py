@@ -32,6 +32,7 @@ PROMPT_SECONDS = 2.0  # "ended promptly after main returned": lingering children
 TRIVIAL_SCRIPT = "def main():\n    return 1\n"
 OUTPUT_CAP = 1 << 20
 PIDS_LIMIT = 64
+MEMORY_LIMIT_MIB = 512
 TMPFS_MIB = 64
 FILE_SIZE_LIMIT = 64 << 20
 OPEN_FILES_LIMIT = 256

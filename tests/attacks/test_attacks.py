@@ -25,8 +25,8 @@ import subprocess
 import pytest
 
 from attack_client import (ANSWER_SECONDS, CANARY_ENV_NAME, CANARY_ENV_VALUE, FILE_SIZE_LIMIT, HOST_CHECKS,
-                           LIMITS, LOAD_SLACK_SECONDS, OPEN_FILES_LIMIT, OUTPUT_CAP, PARALLELISM,
-                           PIDS_LIMIT, PROMPT_SECONDS, SANDBOX_UID, SCRIPTS_DIR, TMPFS_MIB, URL,
+                           LIMITS, LOAD_SLACK_SECONDS, MEMORY_LIMIT_MIB, OPEN_FILES_LIMIT, OUTPUT_CAP,
+                           PARALLELISM, PIDS_LIMIT, PROMPT_SECONDS, SANDBOX_UID, SCRIPTS_DIR, TMPFS_MIB, URL,
                            WALL_SECONDS, check_common, measure_startup, run_script)
 from attack_host import Canaries, HostState, assert_no_leftover_processes
 
@@ -502,6 +502,19 @@ def expect_abi_bypass(run, suite):
         assert_denied(probe, "%s, %s" % (run.script, label))
 
 
+def expect_kernel_buffers(run, suite):
+    if run.ok:
+        parked = run.result["parked_mib"]
+        assert parked <= MEMORY_LIMIT_MIB, "%.0f MiB parked in kernel buffers past the memory limit" % parked
+    else:
+        assert run.type == "memory_limit", run.describe()
+
+
+def expect_result_despite_fd_exhaustion(run, suite):
+    assert run.ok, "main() returned, but its result was lost: " + run.describe()
+    assert 0 < run.result["held_fds"] <= OPEN_FILES_LIMIT, run.describe()
+
+
 def expect_no_writable_paths(run, suite):
     observed = observations(run)
     assert observed["writable"] == [], "writable outside /tmp: %s (writable mounts %s)" % (
@@ -548,9 +561,12 @@ EXPECTATIONS = {
     "memory_bomb_bytearray": expect_memory_limit,
     "memory_bomb_numpy": expect_memory_limit,
     "memory_bomb_children": expect_memory_children,
+    "memory_bomb_kernel_buffers": expect_kernel_buffers,
     "disk_fill_tmp": expect_disk_fill,
     "huge_sparse_file": expect_huge_file,
     "fd_exhaustion": expect_fd_exhaustion,
+    "fd_exhaustion_at_return": expect_result_despite_fd_exhaustion,
+    "scheduler_priority": expect_nothing_succeeded,
     "rlimits_raise": expect_rlimits,
     "cpu_spin_ignoring_signals": expect_timeout,
     "deep_recursion_python": expect_python_recursion,
