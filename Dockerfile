@@ -3,9 +3,10 @@
 #   docker build -t stacksync .
 #   docker run --privileged -p 8080:8080 stacksync
 #
-# The jail inside needs kernel features that container runtimes withhold by default (user and
-# pid namespaces with a fresh /proc, mount, a writable cgroup). Without them the service fails
-# closed: it logs which layer is missing and answers 503 on /healthz. deploy/README-deploy.md
+# The jail inside needs what container runtimes withhold by default: an unmasked /proc (for the
+# sandboxes' own proc mounts) and a writable cgroup; CAP_SYS_ADMIN is enough for the entrypoint
+# to provide both (see deploy/container-entrypoint.sh). Without them the service fails closed:
+# a CRITICAL log line names the missing layer and it exits with status 3. deploy/README-deploy.md
 # lists the narrower flag sets that were tested and what each gives.
 
 # ---- build stage: compilers and -dev packages live only here -------------------------------
@@ -64,13 +65,15 @@ RUN chmod 755 /opt/stacksync/bin/stacksync-entrypoint \
 ENV PORT=8080
 EXPOSE 8080
 
-# The service runs as root inside the container: it maps the sandbox to uid/gid 65534 in a
-# user namespace of its own and needs root only to create cgroups below its own.
+# The service runs as root inside the container (not a user namespace): it creates the sandboxes'
+# cgroups below its own and maps each sandbox's uid/gid 65534 into a user namespace of its own;
+# scripts never run as root and hold no capabilities.
 HEALTHCHECK --interval=30s --timeout=3s --start-period=10s --retries=3 \
   CMD ["/usr/bin/python3", "-I", "-c", "import os,urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('PORT','8080'), timeout=2).status == 200 else 1)"]
 
 # tini (PID 1) forwards SIGTERM to the service, which drains and exits 0, and reaps orphans.
-# The entrypoint script makes the container's cgroup writable (see it), then execs stacksync.
+# The entrypoint script removes the /proc masks and makes the container's cgroup writable (see
+# it), then execs stacksync.
 STOPSIGNAL SIGTERM
 ENTRYPOINT ["/usr/bin/tini", "--", "/opt/stacksync/bin/stacksync-entrypoint"]
 CMD ["serve"]
