@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -101,6 +102,10 @@ int run_command(int argc, char** argv) {
     source << std::cin.rdbuf();
   } else {
     std::ifstream in(file, std::ios::binary);
+    if (std::filesystem::is_directory(file)) {
+      std::fprintf(stderr, "stacksync run: %s is a directory, not a script\n", file.c_str());
+      return kUsage;
+    }
     if (!in) {
       std::fprintf(stderr, "stacksync run: cannot read %s: %s\n", file.c_str(),
                    std::strerror(errno));

@@ -159,11 +159,25 @@ def _flush_output():
             pass
 
 
+def _source_text(source):
+    """The script as text for tracebacks, decoded the way python3 decodes a file."""
+    import io
+    import tokenize
+
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(source).readline)
+    except (SyntaxError, LookupError):
+        encoding = "utf-8"
+    return source.decode(encoding, errors="replace")
+
+
 def _run(source, channel):
     import linecache
 
-    linecache.cache[SCRIPT_NAME] = (len(source), None, source.splitlines(True), SCRIPT_NAME)
+    text = _source_text(source)
+    linecache.cache[SCRIPT_NAME] = (len(text), None, text.splitlines(True), SCRIPT_NAME)
     try:
+        # Bytes, as python3 reads a file: a BOM and a PEP 263 coding declaration are honoured.
         code = compile(source, SCRIPT_NAME, "exec")
     except SyntaxError as exc:
         return {"ok": False, "type": "syntax_error",
@@ -210,7 +224,7 @@ def _run(source, channel):
 
 def main():
     with os.fdopen(SCRIPT_FD, "rb") as script_file:
-        source = script_file.read().decode("utf-8", errors="replace")
+        source = script_file.read()
     # The channel lives on a descriptor the script is not told about; the script can still find
     # it, which is why the supervisor validates every byte it receives.
     channel = os.dup(CHANNEL_FD)
