@@ -394,6 +394,7 @@ def expect_forged_stdout(run, suite):
     assert run.ok and run.result == {"genuine": True}, "the result is not main()'s: " + run.describe()
     assert '{"result": "forged", "stdout": "", "stderr": ""}' in run.stdout, "forgery missing from stdout"
     assert '{"ok": true, "result": "forged"}' in run.stdout
+    assert "HTTP/1.1 200 OK" in run.stdout, "the fake HTTP response was not returned as text"
     assert "forged" in run.stderr
 
 
@@ -427,6 +428,11 @@ def expect_killed_by(number):
         assert signal_number(run.outcome.get("signal")) == number, "expected signal %d: %s" % (number, run.describe())
         assert "about to" in run.stdout, "the output before the signal was lost"
     return check
+
+
+def expect_stopped_timeout(run, suite):
+    expect_timeout(run, suite)
+    assert "about to SIGSTOP myself" in run.stdout, "the output before the stop was lost: " + run.describe()
 
 
 def expect_output_flood(stream):
@@ -605,6 +611,7 @@ EXPECTATIONS = {
     "exit_sys_exit": expect_sys_exit,
     "signal_sigkill_self": expect_killed_by(signal.SIGKILL),
     "signal_sigsegv": expect_killed_by(signal.SIGSEGV),
+    "signal_sigstop_self": expect_stopped_timeout,
     "output_flood_stdout": expect_output_flood("stdout"),
     "output_flood_stderr": expect_output_flood("stderr"),
     "output_binary_bytes": expect_binary_output,
@@ -615,12 +622,14 @@ EXPECTATIONS = {
     "outlive_forked_child": expect_prompt_end("forked child still running"),
     "outlive_daemon_thread": expect_prompt_end("daemon thread still running"),
     "outlive_nondaemon_thread": expect_prompt_end("non-daemon thread still running"),
+    "outlive_stopped_child": expect_prompt_end("stopped child"),
     "cross_run_visibility": None,  # test_cross_run_visibility runs it three times
 }
 
 # Run one at a time after the parallel batch: the host's process table must be quiet for the
 # leftover checks, and kill_other_processes needs its victim alone.
-EXCLUSIVE = ["kill_other_processes", "outlive_forked_child", "outlive_daemon_thread", "outlive_nondaemon_thread"]
+EXCLUSIVE = ["kill_other_processes", "outlive_forked_child", "outlive_daemon_thread", "outlive_nondaemon_thread",
+             "outlive_stopped_child"]
 PARALLEL = sorted(name for name in EXPECTATIONS if name not in EXCLUSIVE and name != "cross_run_visibility")
 
 
