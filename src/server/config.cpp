@@ -190,7 +190,7 @@ const Option kOptions[] = {
        return {};
      }},
     {"idle-timeout", "STACKSYNC_IDLE_TIMEOUT", true, "DURATION",
-     "keep-alive connection without a request is closed after (default 60s)",
+     "keep-alive connection without a request is closed after (default 620s)",
      [](ServerConfig& c, std::string_view v) { return store(parse_duration(v), c.idle_timeout); }},
     {"header-timeout", "STACKSYNC_HEADER_TIMEOUT", true, "DURATION",
      "from a request's first byte to the end of its headers (default 10s)",

@@ -27,7 +27,9 @@ struct ServerConfig {
   int io_threads = 1;
   std::size_t max_connections = 1024;
   std::uint64_t body_limit = 1ull << 20;
-  std::chrono::milliseconds idle_timeout{60'000};    // keep-alive: waiting for a request
+  // Keep-alive: waiting for the next request. Longer than the 600 s keep-alive of Google's front
+  // ends, so that the proxy closes idle connections, never us under a request already on its way.
+  std::chrono::milliseconds idle_timeout{620'000};
   std::chrono::milliseconds header_timeout{10'000};  // first byte to end of headers
   std::chrono::milliseconds body_timeout{30'000};    // end of headers to end of body
   std::chrono::milliseconds write_timeout{30'000};   // a client that does not read its answer

@@ -103,6 +103,7 @@ void HttpSession::wait_for_request() {
   user_agent_.clear();
   request_keep_alive_ = false;
   request_version_ = 11;
+  request_is_head_ = false;
   unread_input_ = false;
   reply_ = Reply{};
 
@@ -146,6 +147,7 @@ void HttpSession::on_header(beast::error_code ec, std::size_t bytes) {
   request_id_ = choose_request_id(request["X-Request-Id"]);
   request_keep_alive_ = request.keep_alive();
   request_version_ = request.version();
+  request_is_head_ = request.method() == http::verb::head;
 
   boost::optional<std::uint64_t> length = parser_->content_length();
   if (length && *length > context_.config.body_limit) {
@@ -246,7 +248,9 @@ void HttpSession::send(Reply reply) {
   if (reply_.retry_after_seconds)
     response.set(http::field::retry_after, std::to_string(*reply_.retry_after_seconds));
   response.keep_alive(keep_alive);
-  if (reply_.head_only) {
+  if (request_is_head_) {
+    // A HEAD answer has the headers of the GET answer and no body, whatever the route: a body
+    // here would be read as the start of the next response on this connection.
     response.content_length(reply_.body.size());
   } else {
     response.body() = std::move(reply_.body);

@@ -96,7 +96,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   std::string user_agent_;
   bool request_keep_alive_ = false;
   unsigned request_version_ = 11;  // HTTP/1.1; a 1.0 request gets a 1.0 answer
-  bool unread_input_ = false;      // we answer without having read the whole request
+  bool request_is_head_ = false;
+  bool unread_input_ = false;  // we answer without having read the whole request
 
   // The response in flight (Beast needs it alive until the write completes).
   std::optional<boost::beast::http::response<boost::beast::http::string_body>> response_;

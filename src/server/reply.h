@@ -33,7 +33,6 @@ struct Reply {
   std::optional<std::string> allow;        // 405
   std::optional<int> retry_after_seconds;  // 503
   bool close_connection = false;
-  bool head_only = false;  // HEAD: headers with the GET body's length, no body
 
   // For the log line.
   Severity severity = Severity::info;

@@ -76,11 +76,7 @@ void Service::handle(Request&& request, const std::string& request_id, Completio
         reply.allow = "GET, HEAD";
         return done(std::move(reply));
       }
-      {
-        Reply reply = handle_health(request_id);
-        reply.head_only = method == http::verb::head;
-        return done(std::move(reply));
-      }
+      return done(handle_health(request_id));
     case Route::unknown:
       break;
   }

@@ -90,6 +90,23 @@ def test_pipelined_requests_are_answered_in_order(server):
     assert re.findall(rb"X-Request-Id: ([a-z]+)\r\n", received) == [b"first", b"second", b"third"]
 
 
+def test_head_answers_carry_no_body_on_any_route(server):
+    connection = server.connection()
+    connection.auto_open = 0
+    try:
+        connection.connect()
+        for path, status in [("/healthz", 200), ("/execute", 405), ("/missing", 404)]:
+            connection.request("HEAD", path)
+            raw = connection.getresponse()
+            assert raw.status == status
+            assert int(raw.headers["Content-Length"]) > 0
+            assert raw.read() == b""
+        # Had a body been sent, this answer would be parsed from its bytes.
+        assert read_response(connection, "GET", "/healthz").json()["status"] == "ok"
+    finally:
+        connection.close()
+
+
 def test_http_1_0_gets_an_answer_and_a_close(server):
     with server.raw_socket() as sock:
         sock.sendall(b"GET /healthz HTTP/1.0\r\n\r\n")
