@@ -238,4 +238,6 @@ def assert_no_leftover_processes(host, grace_seconds=1.5):
         if not leftovers or time.monotonic() > deadline:
             break
         time.sleep(0.1)
-    assert not leftovers, "processes of the sandbox survived its run: %s" % leftovers
+    assert not leftovers, "processes of the sandbox survived its run: %s%s" % (leftovers, (
+        " (over HTTP: new processes below a sandboxed process of the service; a zygote the service"
+        " replaced during the suite would show up here too)" if URL else ""))

@@ -210,11 +210,14 @@ def expect_visible_processes(run, suite):
     for pid, info in processes.items():
         for host_word in ("pytest", "process_api", "systemd", "sshd", "/sbin/init", "containerd", "dockerd"):
             assert host_word not in info["cmdline"], "host process visible: %s %s" % (pid, info)
-    for pid, info in processes.items():
+
+
+def expect_no_host_command_line(run, suite):
+    for pid, command in observations(run)["command_lines"].items():
         for host_trace in (str(SCRIPTS_DIR), "/work/", "/home/", "/root/", "stacksync run", "stacksync serve"):
-            assert host_trace not in info["cmdline"], (
-                "pid %s's command line exposes the host's command (%r contains %r): the sandbox's init "
-                "still carries the service's argv" % (pid, info["cmdline"], host_trace))
+            assert host_trace not in command, (
+                "pid %s's command line shows the host's command (%r contains %r): the sandbox's init "
+                "still carries the service's argv" % (pid, command, host_trace))
 
 
 def expect_proc_environ(run, suite):
@@ -551,6 +554,7 @@ EXPECTATIONS = {
     "writable_paths_scan": expect_no_writable_paths,
     # /proc, /sys, environment
     "proc_visible_processes": expect_visible_processes,
+    "proc_host_command_line": expect_no_host_command_line,
     "proc_environ_other": expect_proc_environ,
     "env_minimal": expect_env_minimal,
     "proc_sys_writes": expect_nothing_succeeded,
