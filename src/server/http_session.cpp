@@ -207,12 +207,14 @@ void HttpSession::on_read_error(beast::error_code ec, std::string_view while_doi
         {{"requestId", request_id_}, {"remoteIp", remote_ip_}, {"errorType", "client_timeout"}});
     return close();
   }
-  if (ec != http::error::end_of_stream && is_http_parse_error(ec)) {
+  // end_of_stream and partial_message: the client closed mid-request; nobody is left to answer.
+  if (ec != http::error::end_of_stream && ec != http::error::partial_message &&
+      is_http_parse_error(ec)) {
     unread_input_ = true;
     return send(error_reply(http::status::bad_request, service_error::invalid_request,
                             "malformed HTTP request: " + ec.message(), request_id_));
   }
-  close();  // the client went away mid-request; nobody is left to answer
+  close();
 }
 
 void HttpSession::dispatch_request() {
