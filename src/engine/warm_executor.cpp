@@ -108,21 +108,64 @@ WarmExecutor::WarmExecutor(std::unique_ptr<SandboxFactory> factory) : factory_(s
 }
 
 WarmExecutor::~WarmExecutor() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  stop_.notify_all();
+  if (watcher_.joinable()) watcher_.join();
   std::lock_guard lock(mutex_);
   stop_zygote_locked();
   reaper_.flush();
 }
 
+static long rss_kb(int pid) {
+  if (pid <= 0) return 0;
+  FILE* file = std::fopen(("/proc/" + std::to_string(pid) + "/statm").c_str(), "r");
+  if (file == nullptr) return 0;
+  long size = 0, resident = 0;
+  if (std::fscanf(file, "%ld %ld", &size, &resident) != 2) resident = 0;
+  std::fclose(file);
+  return resident * (::sysconf(_SC_PAGESIZE) / 1024);
+}
+
+bool WarmExecutor::zygote_grew_locked() const {
+  // The zygote runs no user code, so growth means a leak of ours: recycle at twice its start.
+  if (!zygote_ || zygote_start_rss_kb_ == 0) return false;
+  return rss_kb(zygote_pid_locked()) > 2 * zygote_start_rss_kb_;
+}
+
+void WarmExecutor::watch_zygote() {
+  std::unique_lock lock(mutex_);
+  while (!stopping_) {
+    stop_.wait_for(lock, std::chrono::milliseconds(50));
+    if (stopping_) return;
+    if (zygote_alive_locked() && !zygote_grew_locked()) continue;
+    if (auto s = start_zygote_locked(); !s) {
+      std::fprintf(stderr, "stacksync: could not replace the warm interpreter: %s\n",
+                   s.error().message.c_str());
+      stop_.wait_for(lock, std::chrono::seconds(1));  // back off; requests report the failure
+    }
+  }
+}
+
 Result<std::unique_ptr<WarmExecutor>> WarmExecutor::create(
     std::unique_ptr<SandboxFactory> factory) {
   std::unique_ptr<WarmExecutor> executor(new WarmExecutor(std::move(factory)));
-  std::lock_guard lock(executor->mutex_);
-  if (auto s = executor->start_zygote_locked(); !s) return Error{"zygote: " + s.error().message};
+  {
+    std::lock_guard lock(executor->mutex_);
+    if (auto s = executor->start_zygote_locked(); !s) return Error{"zygote: " + s.error().message};
+  }
+  executor->watcher_ = std::thread([raw = executor.get()] { raw->watch_zygote(); });
   return executor;
 }
 
 int WarmExecutor::zygote_pid() const {
   std::lock_guard lock(mutex_);
+  return zygote_pid_locked();
+}
+
+int WarmExecutor::zygote_pid_locked() const {
   if (!zygote_) return -1;
   // The zygote is the only child of its sandbox's init.
   std::string path = "/proc/" + std::to_string(zygote_->init.pid) + "/task/" +
@@ -205,6 +248,7 @@ Status WarmExecutor::start_zygote_locked() {
     return Error{"zygote failed to start: " + s.error().message};
   }
   zygote_.emplace(std::move(zygote));
+  zygote_start_rss_kb_ = rss_kb(zygote_pid_locked());
   return {};
 }
 

@@ -8,9 +8,11 @@
 // on the new one. Zygotes are recycled after ExecutorConfig::zygote_max_forks requests.
 #pragma once
 
+#include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <thread>
 
 #include "engine/executor.h"
 #include "engine/sandbox_factory.h"
@@ -47,7 +49,13 @@ class WarmExecutor final : public Executor {
   Status start_zygote_locked();
   void stop_zygote_locked();
   bool zygote_alive_locked() const;
+  int zygote_pid_locked() const;
   Outcome run_once(std::string_view script, bool& zygote_died);
+
+  // Replaces a zygote that died between requests (killed, crashed, OOM) without waiting for
+  // the next request to notice, and recycles one that grew.
+  void watch_zygote();
+  bool zygote_grew_locked() const;
 
   std::unique_ptr<SandboxFactory> factory_;
   jail::CgroupReaper reaper_;   // finished runs' cgroups are removed off the request path
@@ -55,6 +63,10 @@ class WarmExecutor final : public Executor {
   mutable std::mutex mutex_;
   std::optional<Zygote> zygote_;  // guarded by mutex_
   int zygotes_started_ = 0;       // guarded by mutex_
+  long zygote_start_rss_kb_ = 0;  // guarded by mutex_
+  bool stopping_ = false;         // guarded by mutex_
+  std::condition_variable stop_;
+  std::thread watcher_;  // started last, joined first
 };
 
 }  // namespace stacksync::engine
