@@ -161,9 +161,17 @@ TEST(Cgroups, CreateDetectsThisMachinesVersion) {
   EXPECT_EQ(tree->parents().size(), own.v1 ? 2u : 1u);
 }
 
+// "<base>/stacksync-<pid>-<n>": below `base`, named for this process and one tree of it.
+void expect_tree_directory(const std::string& parent, const std::string& base) {
+  const std::string prefix = base + "/stacksync-" + std::to_string(::getpid()) + "-";
+  ASSERT_TRUE(parent.starts_with(prefix)) << parent << " is not below " << base;
+  const std::string tree = parent.substr(prefix.size());
+  EXPECT_FALSE(tree.empty());
+  EXPECT_EQ(tree.find_first_not_of("0123456789"), std::string::npos) << parent;
+}
+
 TEST(Cgroups, ParentsLiveBelowTheTestProcesssOwnCgroup) {
   const OwnCgroups own = own_cgroups();
-  const std::string leaf = "/stacksync-" + std::to_string(::getpid());
   std::vector<std::string> parents;
   {
     auto tree = make_tree();
@@ -171,11 +179,13 @@ TEST(Cgroups, ParentsLiveBelowTheTestProcesssOwnCgroup) {
     parents = tree->parents();
     if (tree->version() == CgroupVersion::v1) {
       ASSERT_EQ(parents.size(), 2u);
-      EXPECT_EQ(parents[0], below(cgroup_mount("memory"), own.v1_paths.at("memory")) + leaf);
-      EXPECT_EQ(parents[1], below(cgroup_mount("pids"), own.v1_paths.at("pids")) + leaf);
+      expect_tree_directory(parents[0], below(cgroup_mount("memory"), own.v1_paths.at("memory")));
+      expect_tree_directory(parents[1], below(cgroup_mount("pids"), own.v1_paths.at("pids")));
+      // One tree, one name, in both hierarchies.
+      EXPECT_EQ(parents[0].substr(parents[0].rfind('/')), parents[1].substr(parents[1].rfind('/')));
     } else {
       ASSERT_EQ(parents.size(), 1u);
-      EXPECT_EQ(parents[0], below(cgroup_mount(""), own.v2_path) + leaf);
+      expect_tree_directory(parents[0], below(cgroup_mount(""), own.v2_path));
     }
     for (const auto& parent : parents) EXPECT_TRUE(exists(parent)) << parent;
   }
@@ -234,6 +244,11 @@ TEST(Cgroups, TwoTreesInOneProcessDoNotShareRunDirectories) {
   ASSERT_TRUE(b.ok()) << b.error().message;
   EXPECT_NE(a->procs_files(), b->procs_files())
       << "both runs live in " << dir_of(a->procs_files()[0]);
+  // Retiring the first executor must leave the second one working.
+  EXPECT_TRUE(a->destroy().ok());
+  first_tree.reset();
+  auto c = second_tree->create_run({});
+  EXPECT_TRUE(c.ok()) << c.error().message;
 }
 
 TEST(Cgroups, AttachedChildIsInsideAndDestroyKillsItAndRemovesTheDirectories) {
