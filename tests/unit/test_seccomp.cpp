@@ -224,6 +224,9 @@ TEST(Seccomp, PersonalityOtherThanLinuxIsDenied) {
                 [] { return ::syscall(SYS_personality, 0x0040000); });
   expect_denied("personality(READ_IMPLIES_EXEC)",
                 [] { return ::syscall(SYS_personality, 0x0400000); });
+  // The persona is 32 bits to the kernel: junk above must not hide ADDR_NO_RANDOMIZE.
+  expect_denied("personality((1<<32)|ADDR_NO_RANDOMIZE)",
+                [] { return ::syscall(SYS_personality, (1UL << 32) | 0x0040000); });
   expect_allowed("personality(PER_LINUX)", [] { return ::syscall(SYS_personality, 0); });
 }
 
