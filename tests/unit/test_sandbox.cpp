@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/mount.h>
@@ -16,13 +17,19 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#include <chrono>
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 
 #include "engine/classify.h"
 #include "engine/executor.h"
+#include "engine/warm_executor.h"
 #include "jail/mounts.h"
 #include "jail/sandbox.h"
 #include "jail/seccomp.h"
@@ -30,46 +37,52 @@
 namespace stacksync {
 namespace {
 
-// One executor for the suite: python starts per run anyway, and a second CgroupTree in the same
-// process would share this one's directories (see the cgroup tests).
-class SandboxFromInside : public ::testing::Test {
+// Every check runs in both execution modes: cold (a fresh sandbox per script, built by
+// spawn_sandbox) and warm (a child of the zygote, whose isolation the harness builds). One
+// executor per mode for the whole suite: python starts per run anyway.
+class SandboxFromInside : public ::testing::TestWithParam<engine::Mode> {
  protected:
-  static void SetUpTestSuite() {
-    ::setenv("STACKSYNC_TEST_SECRET", "must-not-leak", 1);
-    engine::ExecutorConfig config;
-    config.mode = engine::Mode::cold;
-    auto executor = engine::make_executor(config);
-    if (executor) {
-      executor_ = std::move(*executor).release();
-    } else {
-      setup_error_ = new std::string(executor.error().message);
-    }
-  }
+  static void SetUpTestSuite() { ::setenv("STACKSYNC_TEST_SECRET", "must-not-leak", 1); }
   static void TearDownTestSuite() {
-    delete executor_;
-    executor_ = nullptr;
-    delete setup_error_;
-    setup_error_ = nullptr;
+    for (auto& executor : executors_) executor.reset();
     ::unsetenv("STACKSYNC_TEST_SECRET");
   }
   void SetUp() override {
-    ASSERT_NE(executor_, nullptr) << "make_executor failed: "
-                                  << (setup_error_ ? *setup_error_ : "");
+    const int index = GetParam() == engine::Mode::cold ? 0 : 1;
+    if (!executors_[index] && errors_[index].empty()) {
+      engine::ExecutorConfig config;
+      config.mode = GetParam();
+      auto made = engine::make_executor(config);
+      if (made) {
+        executors_[index] = std::move(*made);
+      } else {
+        errors_[index] = made.error().message;
+      }
+    }
+    executor_ = executors_[index].get();
+    ASSERT_NE(executor_, nullptr) << "make_executor failed: " << errors_[index];
   }
 
   // Runs a script whose main() must succeed; returns its result parsed.
-  static boost::json::value result_of(std::string_view script) {
+  boost::json::value result_of(std::string_view script) {
     engine::Outcome outcome = executor_->run(script);
     EXPECT_TRUE(outcome.ok()) << engine::render_outcome(outcome);
     if (!outcome.ok()) return nullptr;
     return boost::json::parse(outcome.result_json);
   }
 
-  static inline engine::Executor* executor_ = nullptr;
-  static inline std::string* setup_error_ = nullptr;
+  engine::Executor* executor_ = nullptr;
+  static inline std::unique_ptr<engine::Executor> executors_[2];
+  static inline std::string errors_[2];
 };
 
-TEST_F(SandboxFromInside, IsolationReportClaimsEveryLayer) {
+INSTANTIATE_TEST_SUITE_P(Modes, SandboxFromInside,
+                         ::testing::Values(engine::Mode::cold, engine::Mode::warm),
+                         [](const auto& info) {
+                           return info.param == engine::Mode::cold ? "cold" : "warm";
+                         });
+
+TEST_P(SandboxFromInside, IsolationReportClaimsEveryLayer) {
   const engine::IsolationReport report = executor_->isolation();
   EXPECT_TRUE(report.namespaces);
   EXPECT_TRUE(report.seccomp);
@@ -77,10 +90,10 @@ TEST_F(SandboxFromInside, IsolationReportClaimsEveryLayer) {
   EXPECT_TRUE(report.pids_limit);
   EXPECT_FALSE(report.weakened);
   EXPECT_NE(report.cgroup_version, "none");
-  EXPECT_EQ(executor_->mode(), engine::Mode::cold);
+  EXPECT_EQ(executor_->mode(), GetParam());
 }
 
-TEST_F(SandboxFromInside, ScriptRunsAsNobodyWithNoGroups) {
+TEST_P(SandboxFromInside, ScriptRunsAsNobodyWithNoGroups) {
   EXPECT_EQ(
       result_of("import os\n"
                 "def main():\n"
@@ -89,14 +102,14 @@ TEST_F(SandboxFromInside, ScriptRunsAsNobodyWithNoGroups) {
       boost::json::parse("[65534,65534,65534,65534,[],[65534,65534,65534],[65534,65534,65534]]"));
 }
 
-TEST_F(SandboxFromInside, ScriptIsPid2UnderOurInit) {
+TEST_P(SandboxFromInside, ScriptIsPid2UnderOurInit) {
   EXPECT_EQ(result_of("import os\n"
                       "def main():\n"
                       "    return [os.getpid(), os.getppid()]\n"),
             boost::json::parse("[2,1]"));
 }
 
-TEST_F(SandboxFromInside, InitIsNotInspectableByTheScript) {
+TEST_P(SandboxFromInside, InitIsNotInspectableByTheScript) {
   // Init keeps privileges the payload lacks; its memory and fds must be out of reach.
   boost::json::value seen = result_of(
       "def main():\n"
@@ -112,14 +125,14 @@ TEST_F(SandboxFromInside, InitIsNotInspectableByTheScript) {
   for (const auto& item : seen.as_array()) EXPECT_NE(item, "readable") << seen;
 }
 
-TEST_F(SandboxFromInside, HostnameIsStacksync) {
+TEST_P(SandboxFromInside, HostnameIsStacksync) {
   EXPECT_EQ(result_of("import os, socket\n"
                       "def main():\n"
                       "    return [socket.gethostname(), os.uname().nodename]\n"),
             boost::json::parse(R"(["stacksync","stacksync"])"));
 }
 
-TEST_F(SandboxFromInside, RootIsReadOnly) {
+TEST_P(SandboxFromInside, RootIsReadOnly) {
   // Creating files fails with EROFS (30), not merely for lack of permission; and the kernel
   // reports every mount but /tmp as read-only (ST_RDONLY = 1) and nosuid (ST_NOSUID = 2).
   EXPECT_EQ(result_of("import os\n"
@@ -138,7 +151,7 @@ TEST_F(SandboxFromInside, RootIsReadOnly) {
             boost::json::parse("[[30,30,30,30],[3,3,3,3,3,2]]"));
 }
 
-TEST_F(SandboxFromInside, SeccompSocketRuleHoldsForRawSyscalls) {
+TEST_P(SandboxFromInside, SeccompSocketRuleHoldsForRawSyscalls) {
   // The script can make raw syscalls with ctypes. socket() reads its family as a 32-bit int,
   // so (1 << 32) | AF_NETLINK is AF_NETLINK to the kernel and must be denied like it (EPERM).
   boost::json::value seen = result_of(
@@ -159,7 +172,7 @@ TEST_F(SandboxFromInside, SeccompSocketRuleHoldsForRawSyscalls) {
     EXPECT_EQ(result, 1) << "socket(" << std::string(attempt) << "): " << seen;
 }
 
-TEST_F(SandboxFromInside, TmpIsAWritableTmpfsOfTheConfiguredSize) {
+TEST_P(SandboxFromInside, TmpIsAWritableTmpfsOfTheConfiguredSize) {
   boost::json::value seen = result_of(
       "import os\n"
       "def main():\n"
@@ -174,7 +187,7 @@ TEST_F(SandboxFromInside, TmpIsAWritableTmpfsOfTheConfiguredSize) {
   EXPECT_EQ(seen.as_array()[2], "/tmp");
 }
 
-TEST_F(SandboxFromInside, TmpFillsUpAtItsLimit) {
+TEST_P(SandboxFromInside, TmpFillsUpAtItsLimit) {
   // Two files below RLIMIT_FSIZE each, together beyond the 64 MiB tmpfs: 28 is ENOSPC.
   EXPECT_EQ(result_of("def main():\n"
                       "    block = b'x' * 1048576\n"
@@ -189,20 +202,20 @@ TEST_F(SandboxFromInside, TmpFillsUpAtItsLimit) {
             boost::json::value(28));
 }
 
-TEST_F(SandboxFromInside, TmpIsFreshForEveryRun) {
+TEST_P(SandboxFromInside, TmpIsFreshForEveryRun) {
   (void)result_of("def main():\n    open('/tmp/left-behind', 'w').write('x')\n    return 1\n");
   EXPECT_EQ(result_of("import os\ndef main():\n    return os.listdir('/tmp')\n"),
             boost::json::parse("[]"));
 }
 
-TEST_F(SandboxFromInside, OnlyLoopbackExists) {
+TEST_P(SandboxFromInside, OnlyLoopbackExists) {
   EXPECT_EQ(result_of("def main():\n"
                       "    lines = open('/proc/net/dev').read().splitlines()[2:]\n"
                       "    return [line.split(':')[0].strip() for line in lines]\n"),
             boost::json::parse(R"(["lo"])"));
 }
 
-TEST_F(SandboxFromInside, HostLoopbackIsUnreachable) {
+TEST_P(SandboxFromInside, HostLoopbackIsUnreachable) {
   // A real listener on the host's 127.0.0.1: the sandbox's loopback is another one entirely.
   const int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   ASSERT_GE(listener, 0);
@@ -238,7 +251,7 @@ TEST_F(SandboxFromInside, HostLoopbackIsUnreachable) {
   ::close(listener);
 }
 
-TEST_F(SandboxFromInside, EveryNamespaceDiffersFromTheHosts) {
+TEST_P(SandboxFromInside, EveryNamespaceDiffersFromTheHosts) {
   boost::json::value seen = result_of(
       "import os\n"
       "def main():\n"
@@ -254,7 +267,7 @@ TEST_F(SandboxFromInside, EveryNamespaceDiffersFromTheHosts) {
   EXPECT_EQ(seen.as_object().size(), 7u);
 }
 
-TEST_F(SandboxFromInside, NoCapabilitiesNoNewPrivsAndSeccompOn) {
+TEST_P(SandboxFromInside, NoCapabilitiesNoNewPrivsAndSeccompOn) {
   boost::json::value seen = result_of(
       "def main():\n"
       "    keep = ('CapInh', 'CapPrm', 'CapEff', 'CapBnd', 'CapAmb', 'NoNewPrivs', 'Seccomp')\n"
@@ -270,7 +283,7 @@ TEST_F(SandboxFromInside, NoCapabilitiesNoNewPrivsAndSeccompOn) {
                                      R"("Seccomp":"2"})"));
 }
 
-TEST_F(SandboxFromInside, HostDirectoriesAreNotVisible) {
+TEST_P(SandboxFromInside, HostDirectoriesAreNotVisible) {
   EXPECT_EQ(result_of("import os\n"
                       "def main():\n"
                       "    paths = ('/home', '/root', '/var', '/work', '/sys', '/run', '/boot',\n"
@@ -279,7 +292,7 @@ TEST_F(SandboxFromInside, HostDirectoriesAreNotVisible) {
             boost::json::parse("[]"));
 }
 
-TEST_F(SandboxFromInside, DevHoldsOnlyHarmlessDevices) {
+TEST_P(SandboxFromInside, DevHoldsOnlyHarmlessDevices) {
   EXPECT_EQ(
       result_of("import os\n"
                 "def main():\n"
@@ -287,7 +300,7 @@ TEST_F(SandboxFromInside, DevHoldsOnlyHarmlessDevices) {
       boost::json::parse(R"(["fd","null","random","stderr","stdin","stdout","urandom","zero"])"));
 }
 
-TEST_F(SandboxFromInside, EnvironmentIsTheFixedOneNotTheServices) {
+TEST_P(SandboxFromInside, EnvironmentIsTheFixedOneNotTheServices) {
   boost::json::value seen = result_of(
       "import os\n"
       "def main():\n"
@@ -299,7 +312,7 @@ TEST_F(SandboxFromInside, EnvironmentIsTheFixedOneNotTheServices) {
   EXPECT_EQ(seen.as_array()[2], "/usr/local/bin:/usr/bin:/bin");
 }
 
-TEST_F(SandboxFromInside, ScriptSeesOnlyItsOwnFewDescriptors) {
+TEST_P(SandboxFromInside, ScriptSeesOnlyItsOwnFewDescriptors) {
   // stdin, stdout, stderr and the harness's result channel; nothing of the service.
   boost::json::value seen = result_of(
       "import os\n"
@@ -311,7 +324,7 @@ TEST_F(SandboxFromInside, ScriptSeesOnlyItsOwnFewDescriptors) {
   for (const auto& fd : seen.as_array()) EXPECT_LE(fd.as_int64(), 5) << seen;
 }
 
-TEST_F(SandboxFromInside, PandasWorks) {
+TEST_P(SandboxFromInside, PandasWorks) {
   EXPECT_EQ(result_of("import pandas as pd\n"
                       "def main():\n"
                       "    df = pd.DataFrame({'a': [1, 2, 3]})\n"
@@ -460,6 +473,111 @@ TEST_F(DirectSandbox, UnmappedHostRootDoesNotOwnAnything) {
   kill_and_reap(sandbox);
   ::close(out[0]);
   ::close(out[1]);
+}
+
+// ---- spawning from a multithreaded service --------------------------------------------------
+
+// A thread that idles until told to stop, like the server's workers or the cgroup reaper.
+class IdleThread {
+ public:
+  IdleThread()
+      : thread_([this] {
+          std::unique_lock lock(mutex_);
+          wake_.wait(lock, [this] { return stop_; });
+        }) {}
+  ~IdleThread() {
+    {
+      std::lock_guard lock(mutex_);
+      stop_ = true;
+    }
+    wake_.notify_all();
+    thread_.join();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
+TEST_F(DirectSandbox, SpawnsFromAProcessWithOtherThreads) {
+  // Control for the test below: a thread that has already run (the steady state of a server)
+  // was never a problem, only one that was created but had not run yet.
+  IdleThread idle;
+  ::usleep(50000);  // the thread is up and parked
+  const auto start = std::chrono::steady_clock::now();
+  auto spawned = jail::spawn_sandbox(spec({"/usr/bin/true"}));
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+  ASSERT_TRUE(spawned) << spawned.error().layer << ": " << spawned.error().message;
+  kill_and_reap(*spawned);
+  EXPECT_LT(elapsed, std::chrono::seconds(2));
+}
+
+TEST_F(DirectSandbox, SpawnsRightAfterAThreadWasCreated) {
+  // The warm executor starts its cgroup reaper thread and then spawns the zygote; a server
+  // starts threads while it spawns sandboxes. glibc's setgroups/setresuid in a multithreaded
+  // process first wait for every thread that was created but has not run yet, and in a clone3
+  // child such a thread never runs: the child hangs. On a busy machine the reaper thread often
+  // has not run yet when the zygote is spawned. To make that state certain here, this thread
+  // runs SCHED_FIFO pinned to one CPU, so the new thread (inheriting both) cannot run before
+  // this one blocks, i.e. not before the clone.
+  cpu_set_t original_cpus;
+  ASSERT_EQ(::sched_getaffinity(0, sizeof(original_cpus), &original_cpus), 0);
+  const int original_policy = ::sched_getscheduler(0);
+  sched_param original_param{};
+  ::sched_getparam(0, &original_param);
+  cpu_set_t one_cpu;
+  CPU_ZERO(&one_cpu);
+  CPU_SET(::sched_getcpu(), &one_cpu);
+  ASSERT_EQ(::sched_setaffinity(0, sizeof(one_cpu), &one_cpu), 0);
+  const sched_param fifo{1};
+  const bool realtime = ::sched_setscheduler(0, SCHED_FIFO, &fifo) == 0;
+
+  std::string failure;
+  {
+    IdleThread created_not_yet_running;
+    auto spawned = jail::spawn_sandbox(spec({"/usr/bin/true"}));
+    if (spawned) {
+      kill_and_reap(*spawned);
+    } else {
+      failure = spawned.error().layer + ": " + spawned.error().message;
+    }
+    ::sched_setscheduler(0, original_policy, &original_param);
+    ::sched_setaffinity(0, sizeof(original_cpus), &original_cpus);
+  }
+  if (!realtime) GTEST_SKIP() << "SCHED_FIFO not allowed here: the race cannot be forced";
+  EXPECT_TRUE(failure.empty()) << failure;
+}
+
+// ---- warm mode: a zygote restarted during a request -----------------------------------------
+
+TEST(WarmZygote, RequestThatRestartsADeadZygoteStillSucceedsPromptly) {
+  // The zygote's sandbox init is spawned while this request's pipes are open. If that init keeps
+  // their write ends (it never execs, so close-on-exec does not help), the pipes never reach EOF
+  // and a trivial script ends as a false "timeout" after the full wall limit.
+  engine::ExecutorConfig config;
+  config.mode = engine::Mode::warm;
+  auto made = engine::make_executor(config);
+  ASSERT_TRUE(made.ok()) << made.error().message;
+  std::unique_ptr<engine::Executor> executor = std::move(*made);
+  auto* warm = dynamic_cast<engine::WarmExecutor*>(executor.get());
+  ASSERT_NE(warm, nullptr);
+
+  const int zygote = warm->zygote_pid();
+  ASSERT_GT(zygote, 0);
+  ASSERT_EQ(::kill(zygote, SIGKILL), 0);
+  for (int i = 0; i < 200 && ::access(("/proc/" + std::to_string(zygote)).c_str(), F_OK) == 0; ++i)
+    ::usleep(10000);
+
+  const auto start = std::chrono::steady_clock::now();
+  engine::Outcome outcome = executor->run("def main():\n    return 2\n");
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+  EXPECT_TRUE(outcome.ok()) << engine::render_outcome(outcome);
+  EXPECT_EQ(outcome.result_json, "2");
+  EXPECT_LT(elapsed, std::chrono::seconds(3))
+      << std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count() << " ms";
+  EXPECT_EQ(warm->zygotes_started(), 2);
 }
 
 }  // namespace
