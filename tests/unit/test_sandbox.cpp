@@ -283,6 +283,24 @@ TEST_P(SandboxFromInside, NoCapabilitiesNoNewPrivsAndSeccompOn) {
                                      R"("Seccomp":"2"})"));
 }
 
+TEST_P(SandboxFromInside, RlimitsAreTheConfiguredOnes) {
+  const engine::Limits limits;
+  boost::json::value seen = result_of(
+      "import resource\n"
+      "def main():\n"
+      "    names = ('RLIMIT_CPU', 'RLIMIT_FSIZE', 'RLIMIT_NOFILE', 'RLIMIT_CORE',\n"
+      "             'RLIMIT_MEMLOCK')\n"
+      "    return {n: list(resource.getrlimit(getattr(resource, n))) for n in names}\n");
+  const auto cpu = static_cast<std::uint64_t>(limits.cpu_seconds);
+  boost::json::object expected;
+  expected["RLIMIT_CPU"] = boost::json::array{cpu, cpu + 1};
+  expected["RLIMIT_FSIZE"] = boost::json::array{limits.file_bytes, limits.file_bytes};
+  expected["RLIMIT_NOFILE"] = boost::json::array{limits.open_files, limits.open_files};
+  expected["RLIMIT_CORE"] = boost::json::array{0, 0};
+  expected["RLIMIT_MEMLOCK"] = boost::json::array{0, 0};
+  EXPECT_EQ(seen, boost::json::value(expected));
+}
+
 TEST_P(SandboxFromInside, HostDirectoriesAreNotVisible) {
   EXPECT_EQ(result_of("import os\n"
                       "def main():\n"
