@@ -95,8 +95,6 @@ def test_missing_isolation_layer_fails_closed_with_exit_3():
     assert run.outcome["stdout"] == "" and "result" not in run.outcome
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: sandbox_error_outcome() (outcome.cpp) sets no \"layer\" "
-                   "field when make_executor() fails; only errors from a run carry it")
 def test_sandbox_error_names_the_failed_layer():
     run = unprivileged_run(CANARY_SCRIPT)
     assert run.outcome.get("layer") == "cgroup", run.describe()
@@ -110,27 +108,18 @@ def test_crlf_line_endings(run_script):
     assert run.outcome["result"] == "crlf"
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: harness.py decodes the script as 'utf-8' and compiles the "
-                   "text; a UTF-8 BOM (as Windows editors write it) becomes U+FEFF and a syntax_error, "
-                   "where python3 accepts the file (compile the bytes, or decode with 'utf-8-sig')")
 def test_script_with_a_utf8_byte_order_mark(run_script):
     run = run_script(b"\xef\xbb\xbfdef main():\n    return 'bom'\n")
     assert run.ok, run.describe()
     assert run.outcome["result"] == "bom"
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: harness.py ignores the PEP 263 coding declaration "
-                   "(decodes every script as UTF-8 with replacement): 'café' in a latin-1 file comes "
-                   "back as 'caf\\ufffd' where python3 returns 'café'")
 def test_script_with_a_coding_declaration(run_script):
     run = run_script(b"# -*- coding: latin-1 -*-\ndef main():\n    return 'caf\xe9'\n")
     assert run.ok, run.describe()
     assert run.outcome["result"] == "caf\u00e9"
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: main.cpp opens FILE with std::ifstream, which succeeds on a "
-                   "directory and reads nothing: `stacksync run /tmp` runs an empty script "
-                   "(missing_main, exit 1) instead of a usage error (exit 2)")
 def test_directory_instead_of_a_script_is_a_usage_error(tmp_path):
     completed = run_cli(["run", str(tmp_path)])
     assert completed.returncode == EXIT_USAGE, completed

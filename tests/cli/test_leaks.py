@@ -4,7 +4,8 @@
 #
 # The machine is shared with other sessions (servers, podman, compilers), so leftovers are
 # attributed: a sandboxed process runs as uid 65534 inside a cgroup named
-# stacksync-<pid of its CLI>/run-N, which names the `stacksync run` it belongs to. Temp files
+# stacksync-<pid of its CLI>-<tree>/run-N (stacksync-<pid>/run-N before the tree suffix), which
+# names the `stacksync run` it belongs to. Temp files
 # cannot be attributed that way: every other run sees, through a private mount namespace,
 # empty directories of its own as /tmp and /dev/shm, which must still be empty afterwards.
 # The rest run in the host's mount namespace, where a mount they leaked would show.
@@ -24,6 +25,7 @@ from cli_support import EXAMPLES, run_command, run_file
 SANDBOX_UID = 65534
 CGROUP_ROOT = "/sys/fs/cgroup"
 CANARY_PREFIX = "stacksync-leak-canary-"
+TREE_NAME = re.compile(r"stacksync-(\d+)(?:-\d+)?")  # one stacksync process's cgroup parent
 # Mounts other tenants of this machine make while we run (podman's overlays and netns).
 FOREIGN_MOUNT_PREFIXES = ("/var/lib/containers", "/run/containers", "/run/netns", "/run/user",
                           "/var/lib/docker", "/run/docker")
@@ -37,6 +39,16 @@ def expect_type(error_type, **fields):
     def check(run):
         return run.type == error_type and all(run.outcome.get(k) == v for k, v in fields.items())
     check.__name__ = "type %s %s" % (error_type, fields or "")
+    return check
+
+
+def expect_any_type(*error_types):
+    # Four at a time beside a fork bomb on a loaded 2-core host, a memory bomb was seen (2 in
+    # 10, once) still reclaiming at the limit when the wall clock ended it. Either end is a
+    # limit doing its job; which one is test_limits.py's business, leaks are this test's.
+    def check(run):
+        return run.type in error_types
+    check.__name__ = "type in %s" % (error_types,)
     return check
 
 
@@ -68,7 +80,7 @@ MIX = {
             hoard = []
             while True:
                 hoard.append(b"m" * (32 << 20))
-    """, expect_type("memory_limit")),
+    """, expect_any_type("memory_limit", "timeout")),
     "fork_bomb_bounded": (8, """
         import os, time
         def main():
@@ -139,10 +151,39 @@ def sandbox_owner(pid):
     """The CLI pid from the stacksync-<pid> cgroup a process lives in, or None."""
     try:
         with open("/proc/%d/cgroup" % pid) as f:
-            match = re.search(r"/stacksync-(\d+)(/|$)", f.read(), flags=re.MULTILINE)
+            match = re.search(r"/stacksync-(\d+)(-\d+)?(/|$)", f.read(), flags=re.MULTILINE)
     except OSError:
         return None
     return int(match.group(1)) if match else None
+
+
+def parent_and_uid(pid):
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            fields = dict(line.split(":", 1) for line in f if ":" in line)
+        return int(fields["PPid"]), int(fields["Uid"].split()[0])
+    except (OSError, KeyError, ValueError):
+        return None, None
+
+
+def attributed_owner(pid):
+    """Like sandbox_owner, for processes that show no stacksync cgroup: a zombie has already left
+    its cgroup, and a sandbox set up a moment ago has not joined it yet. Such a process belongs
+    to the stacksync its nearest attributable ancestor belongs to, or to the stacksync that is
+    the parent of its sandbox. Returns ("stacksync", pid), ("orphan", None) or ("unknown", None)."""
+    for _ in range(64):
+        owner = sandbox_owner(pid)
+        if owner is not None:
+            return "stacksync", owner
+        parent, uid = parent_and_uid(pid)
+        if parent is None:
+            return "unknown", None
+        if parent == 1:
+            return "orphan", None
+        if parent_and_uid(parent)[1] != SANDBOX_UID:
+            return "stacksync", parent  # the sandbox's init: its parent runs it
+        pid = parent
+    return "unknown", None
 
 
 def nobody_pids_from_proc():
@@ -163,11 +204,11 @@ def nobody_pids_from_pgrep():
 
 
 def stacksync_cgroup_dirs():
-    """Every stacksync-<pid> cgroup directory on the host -> its run-* children."""
+    """Every stacksync-<pid>[-<tree>] cgroup directory on the host -> its run-* children."""
     found = {}
     for top, dirs, _ in os.walk(CGROUP_ROOT):
         for name in list(dirs):
-            if re.fullmatch(r"stacksync-\d+", name):
+            if TREE_NAME.fullmatch(name):
                 path = os.path.join(top, name)
                 try:
                     found[path] = sorted(d for d in os.listdir(path) if d.startswith("run-"))
@@ -178,7 +219,7 @@ def stacksync_cgroup_dirs():
 
 
 def cgroup_pid(path):
-    return int(path.rsplit("stacksync-", 1)[1])
+    return int(TREE_NAME.fullmatch(os.path.basename(path)).group(1))
 
 
 def mounts():
@@ -306,9 +347,14 @@ def test_200_mixed_runs_leave_nothing_behind(tmp_path):
     def unaccounted():
         found = []
         for pid in nobody_pids_from_pgrep():
-            owner = sandbox_owner(pid)
-            if (owner is not None and watch.ours(owner)) or (owner is None and pid not in nobody_before):
-                found.append((pid, owner))
+            kind, owner = attributed_owner(pid)
+            if kind == "stacksync" and not watch.ours(owner):
+                continue  # a sandbox of another stacksync on this machine
+            if pid in nobody_before and kind != "stacksync":
+                continue  # there before our runs began
+            if kind == "unknown" and not os.path.exists("/proc/%d" % pid):
+                continue  # gone while we looked
+            found.append((pid, kind, owner))
         return found
 
     leaked = unaccounted()
@@ -316,7 +362,7 @@ def test_200_mixed_runs_leave_nothing_behind(tmp_path):
         # Another stacksync's sandbox is briefly uid 65534 before it joins its cgroup: look again.
         time.sleep(1.0)
         leaked = [entry for entry in unaccounted() if entry in leaked]
-    assert not leaked, "uid %d processes left behind (pid, cgroup owner): %s" % (SANDBOX_UID, leaked)
+    assert not leaked, "uid %d processes left behind (pid, kind, owner): %s" % (SANDBOX_UID, leaked)
 
     # Cgroups: each stacksync process removes its stacksync-<pid> parent, runs and all, on exit.
     ours_left = {p: runs for p, runs in stacksync_cgroup_dirs().items() if watch.ours(cgroup_pid(p))}
@@ -353,10 +399,6 @@ def wait_until(predicate, seconds):
     return predicate()
 
 
-@pytest.mark.xfail(os.environ.get("STACKSYNC_MODE") == "cold", strict=True,
-                   reason="BUG (cold mode): the sandbox does not die with its supervisor; after "
-                   "`kill -9` of stacksync the sandbox init and python live on (reparented to pid 1) "
-                   "with no wall limit left to stop them (no parent-death signal on the sandbox init)")
 def test_sandbox_dies_when_stacksync_itself_is_killed(tmp_path):
     script = tmp_path / "endless.py"
     script.write_text("import time\ndef main():\n    time.sleep(1000)\n")

@@ -95,9 +95,6 @@ def test_timeout_returns_flushed_stdout_and_stderr(outcomes):
     assert run.outcome["stderr"] == "progress on stderr\n"
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: python's stdout is block-buffered on the capture pipe "
-                   "and the buffer dies with the killed process; a print() without flush before a "
-                   "timeout/OOM/signal is lost (run python unbuffered or line-buffered)")
 def test_timeout_returns_print_output_that_was_not_flushed(outcomes):
     assert outcomes["busy_loop"].outcome["stdout"] == "flushed\nbuffered\n"
 

@@ -301,10 +301,6 @@ def test_integer_beyond_double_range_keeps_its_digits(run_script):
     assert run.outcome["result"] == 10 ** 400
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: harness.py _run catches only NotSerializable and "
-                   "RecursionError around to_json_value; an exception raised by the value's own code "
-                   "(here dict.items) crashes the harness: outcome 'exited' (code 1) with the "
-                   "harness's '<string>' frames on stderr")
 def test_result_whose_own_code_raises_is_reported_not_crashing_the_harness(run_script):
     run = run_script("""
         class Sneaky(dict):

@@ -292,9 +292,6 @@ def test_garbage_on_the_result_channel_is_invalid_result(run_script):
 
 # --- the harness stays in charge whatever the exception does ----------------------------------
 
-@pytest.mark.xfail(strict=True, reason="BUG: harness.py formats the exception with '%s' outside any "
-                   "try; an exception whose __str__ raises crashes the harness: outcome 'exited' "
-                   "(code 1) and the harness's own '<string>' frames appear on stderr")
 def test_exception_whose_str_fails_is_still_a_runtime_error(run_script):
     run = run_script("""
         class Unprintable(Exception):
@@ -308,9 +305,6 @@ def test_exception_whose_str_fails_is_still_a_runtime_error(run_script):
     assert run.outcome["exception"].endswith("Unprintable")
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: harness.py _write_frame applies the 16 MiB result limit "
-                   "to error frames too; an exception with a 9 MiB message (message + traceback > "
-                   "16 MiB) is reported as result_too_large although main() never returned")
 def test_exception_with_a_huge_message_is_a_runtime_error(run_script):
     run = run_script("""
         def main():
@@ -329,3 +323,19 @@ def test_exception_with_a_large_message_is_bounded(run_script):
     assert_error(run, "runtime_error")
     assert run.outcome["error"].startswith("ValueError: yyyy")
     assert len(run.raw) < 1 << 20
+
+
+@pytest.mark.parametrize("ending", ["os._exit(7)", "os.kill(os.getpid(), signal.SIGSEGV)",
+                                    "os.kill(os.getpid(), signal.SIGKILL)"])
+def test_output_printed_without_flush_survives_an_abrupt_end(run_script, ending):
+    # Nothing flushes python's buffers on these paths: the output must not sit in one.
+    run = run_script("""
+        import os, signal, sys
+        def main():
+            print("last words")
+            sys.stderr.write("on stderr\\n")
+            %s
+    """ % ending)
+    assert_error(run, "exited")
+    assert run.outcome["stdout"] == "last words\n"
+    assert run.outcome["stderr"] == "on stderr\n"
