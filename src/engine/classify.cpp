@@ -48,18 +48,18 @@ Outcome classify(jail::Termination termination, bool oom_killed, const Limits& l
   outcome.stderr_truncated = termination.stderr_capture.truncated;
 
   const std::uint64_t limit_mib = limits.memory_bytes >> 20;
-  if (termination.timed_out) {
-    outcome.error = ErrorType::timeout;
-    outcome.message = "the script exceeded the " + format_seconds(limits.wall_ms) +
-                      " s time limit and was killed";
-    set_limit_seconds(outcome, limits);
-    return outcome;
-  }
   if (oom_killed) {
     outcome.error = ErrorType::memory_limit;
     outcome.message =
         "the script exceeded the " + std::to_string(limit_mib) + " MiB memory limit and was killed";
     outcome.details["limit_mib"] = limit_mib;
+    return outcome;
+  }
+  if (termination.timed_out) {
+    outcome.error = ErrorType::timeout;
+    outcome.message = "the script exceeded the " + format_seconds(limits.wall_ms) +
+                      " s time limit and was killed";
+    set_limit_seconds(outcome, limits);
     return outcome;
   }
   const jail::Capture& frame = termination.result_capture;

@@ -8,6 +8,8 @@
 
 namespace stacksync::engine {
 
+// `oom_killed`: the run's cgroup OOM-killed a process, or the run was stuck at its memory limit
+// when the deadline came; either way memory, not time, is what the script ran out of.
 Outcome classify(jail::Termination termination, bool oom_killed, const Limits& limits);
 
 // An Outcome for our own failure: the named isolation layer could not be set up.

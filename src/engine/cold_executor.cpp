@@ -107,7 +107,10 @@ Outcome ColdExecutor::run(std::string_view script) {
   const long run_us = micros_since(run_start);
 
   const auto cleanup_start = Clock::now();
-  const bool oom = cgroup && cgroup->oom_killed();
+  // A run killed at the deadline while stuck at its memory limit (the kernel reclaiming, the
+  // OOM killer not yet done) ran out of memory, not time.
+  const bool oom =
+      cgroup && (cgroup->oom_killed() || (termination.timed_out && cgroup->memory_limit_hit()));
   if (cgroup) (void)cgroup->destroy();
   Outcome outcome = classify(std::move(termination), oom, limits);
   outcome.timings = {setup_us, run_us, micros_since(cleanup_start), micros_since(start)};

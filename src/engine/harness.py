@@ -25,7 +25,19 @@ class NotSerializable(Exception):
 
 def _type_name(value):
     t = type(value)
-    return t.__name__ if t.__module__ == "builtins" else t.__module__ + "." + t.__qualname__
+    # The script's own classes go by their plain names; library classes keep their module.
+    if t.__module__ in ("builtins", "__script__"):
+        return t.__qualname__
+    return t.__module__ + "." + t.__qualname__
+
+
+def _key_path(path, key):
+    # result["data"][2]: keys as a JSON reader would write them.
+    import json
+
+    if isinstance(key, str):
+        return "%s[%s]" % (path, json.dumps(key, ensure_ascii=False))
+    return "%s[%s]" % (path, _safe_str(key))
 
 
 def _hint(value):
@@ -80,7 +92,7 @@ def to_json_value(value, path="result", depth=0):
     if isinstance(value, str):
         return str(value)
     if isinstance(value, dict):
-        return {_key(k, path): to_json_value(v, "%s[%r]" % (path, k), depth + 1) for k, v in value.items()}
+        return {_key(k, path): to_json_value(v, _key_path(path, k), depth + 1) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [to_json_value(v, "%s[%d]" % (path, i), depth + 1) for i, v in enumerate(value)]
     numpy = sys.modules.get("numpy")
@@ -194,7 +206,7 @@ def _run(source, channel):
             return {"ok": False, "type": "missing_main", "message": "the script defines no main() function"}
         if not callable(main):
             return {"ok": False, "type": "main_not_callable",
-                    "message": "main is a %s, not a function" % _type_name(main)}
+                    "message": "main is not a function but a value of type %s" % _type_name(main)}
         value = main()
     except SystemExit as exc:
         code_value = exc.code
@@ -223,6 +235,10 @@ def _run(source, channel):
 
 
 def main():
+    # Everything reporting needs is imported before the script runs: a script that exhausts its
+    # file descriptors or breaks the import system must not be able to silence the report.
+    import io, json, linecache, tokenize, traceback  # noqa: E401,F401
+
     with os.fdopen(SCRIPT_FD, "rb") as script_file:
         source = script_file.read()
     # The channel lives on a descriptor the script is not told about; the script can still find
@@ -387,7 +403,9 @@ def _serve_request(libc, bpf, fds, limits, control, own_pid_ns):
         _check(libc.mount(None, b"/", None, MS_REC | MS_PRIVATE, None), "make / private")
         tmp_options = ("size=%d,nr_inodes=16384,mode=0700" % limits[0]).encode()
         _check(libc.mount(b"tmpfs", b"/tmp", b"tmpfs", MS_NOSUID | MS_NODEV, tmp_options), "mount /tmp")
-        _check(libc.mount(b"proc", b"/proc", b"proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None), "mount /proc")
+        # hidepid=2: G (not dumpable) is invisible to the script, which sees only its own.
+        _check(libc.mount(b"proc", b"/proc", b"proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, b"hidepid=2"),
+               "mount /proc")
         _check(libc.sethostname(b"stacksync", 9), "sethostname")
         payload = os.fork()
     except BaseException as exc:

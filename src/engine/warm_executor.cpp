@@ -320,7 +320,10 @@ Outcome WarmExecutor::run_once(std::string_view script, bool& zygote_died) {
   const long run_us = micros_since(run_start);
 
   const auto cleanup_start = Clock::now();
-  const bool oom = cgroup && cgroup->oom_killed();
+  // A run killed at the deadline while stuck at its memory limit (the kernel reclaiming, the
+  // OOM killer not yet done) ran out of memory, not time.
+  const bool oom =
+      cgroup && (cgroup->oom_killed() || (termination.timed_out && cgroup->memory_limit_hit()));
   if (cgroup) reaper_.dispose(std::move(*cgroup));
   if (!termination.status_reported && !termination.timed_out && !oom &&
       termination.result_capture.data.empty()) {

@@ -84,8 +84,13 @@ OwnCgroup read_own_cgroup() {
   return own;
 }
 
-// Mount point of a cgroup hierarchy: v2 ("cgroup2") or the v1 one carrying `controller`.
-std::string find_mount(bool v2, const std::string& controller) {
+struct CgroupMount {
+  std::string point;  // where the hierarchy is mounted here
+  std::string root;   // which of its directories is mounted there ("/" unless a sub-tree)
+};
+
+// Mount of a cgroup hierarchy: v2 ("cgroup2") or the v1 one carrying `controller`.
+CgroupMount find_mount(bool v2, const std::string& controller) {
   std::istringstream lines(read_file("/proc/self/mountinfo"));
   std::string line;
   while (std::getline(lines, line)) {
@@ -97,20 +102,26 @@ std::string find_mount(bool v2, const std::string& controller) {
     std::istringstream before(line.substr(0, dash));
     std::string id, parent, devno, root, mount_point;
     before >> id >> parent >> devno >> root >> mount_point;
-    if (v2 && fstype == "cgroup2") return mount_point;
+    if (v2 && fstype == "cgroup2") return {mount_point, root};
     if (!v2 && fstype == "cgroup") {
       std::istringstream opts(options);
       std::string opt;
       while (std::getline(opts, opt, ','))
-        if (opt == controller) return mount_point;
+        if (opt == controller) return {mount_point, root};
     }
   }
   return {};
 }
 
-std::string join(const std::string& mount, const std::string& path) {
-  if (path == "/" || path.empty()) return mount;
-  return mount + path;
+// The directory of cgroup `path` (as /proc/self/cgroup names it). A container that shares the
+// host's cgroup namespace sees full host paths, with only its own sub-tree mounted: the mount's
+// root is then a prefix of the path and must not be repeated.
+std::string join(const CgroupMount& mount, std::string path) {
+  if (mount.root != "/" && path.rfind(mount.root, 0) == 0 &&
+      (path.size() == mount.root.size() || path[mount.root.size()] == '/'))
+    path = path.substr(mount.root.size());
+  if (path == "/" || path.empty()) return mount.point;
+  return mount.point + path;
 }
 
 // Removes cgroups left behind by an earlier instance that died without cleaning up.
@@ -145,7 +156,7 @@ std::string tree_name() {
   return "stacksync-" + std::to_string(::getpid()) + "-" + std::to_string(trees.fetch_add(1));
 }
 
-Result<std::vector<std::string>> setup_v2(const std::string& mount, const std::string& own) {
+Result<std::vector<std::string>> setup_v2(const CgroupMount& mount, const std::string& own) {
   const std::string base = join(mount, own);
   const std::string controllers = read_file(base + "/cgroup.controllers");
   if (controllers.find("memory") == std::string::npos ||
@@ -173,8 +184,8 @@ Result<std::vector<std::string>> setup_v1(const OwnCgroup& own) {
   const std::string name = tree_name();
   for (const auto& [controller, path] :
        {std::pair<std::string, std::string>{"memory", own.v1_memory}, {"pids", own.v1_pids}}) {
-    std::string mount = find_mount(false, controller);
-    if (mount.empty() || path.empty())
+    CgroupMount mount = find_mount(false, controller);
+    if (mount.point.empty() || path.empty())
       return Error{"cgroup v1: the " + controller + " controller is not mounted"};
     const std::string base = join(mount, path);
     remove_stale_siblings(base);
@@ -211,6 +222,17 @@ bool RunCgroup::oom_killed() const {
   if (version_ == CgroupVersion::v2)
     return keyed_value(read_file(dirs_[0] + "/memory.events"), "oom_kill") > 0;
   return keyed_value(read_file(dirs_[0] + "/memory.oom_control"), "oom_kill") > 0;
+}
+
+bool RunCgroup::memory_limit_hit() const {
+  if (dirs_.empty()) return false;
+  if (version_ == CgroupVersion::v2)
+    return keyed_value(read_file(dirs_[0] + "/memory.events"), "max") > 0;
+  try {
+    return std::stoull(read_file(dirs_[0] + "/memory.failcnt")) > 0;
+  } catch (...) {
+    return false;
+  }
 }
 
 std::uint64_t RunCgroup::peak_memory_bytes() const {
@@ -279,8 +301,8 @@ CgroupTree::~CgroupTree() {
 Result<std::unique_ptr<CgroupTree>> CgroupTree::create() {
   OwnCgroup own = read_own_cgroup();
   if (!own.has_v1) {
-    std::string mount = find_mount(true, "");
-    if (mount.empty()) return Error{"cgroup: no cgroup2 mount found in /proc/self/mountinfo"};
+    CgroupMount mount = find_mount(true, "");
+    if (mount.point.empty()) return Error{"cgroup: no cgroup2 mount found in /proc/self/mountinfo"};
     auto parents = setup_v2(mount, own.v2_path);
     if (!parents) return parents.error();
     return std::unique_ptr<CgroupTree>(new CgroupTree(CgroupVersion::v2, std::move(*parents)));

@@ -42,6 +42,8 @@ class RunCgroup {
   // Paths of the cgroup.procs files to write a pid into (one per hierarchy).
   std::vector<std::string> procs_files() const;
   bool oom_killed() const;
+  // The memory limit was reached at least once (allocation failed or had to reclaim).
+  bool memory_limit_hit() const;
   std::uint64_t peak_memory_bytes() const;
   // SIGKILLs every process inside (v2: cgroup.kill; v1: each pid listed, repeatedly).
   void kill_all() const;

@@ -136,7 +136,8 @@ Result<MountPlan> plan_root_filesystem(const RootFsOptions& options) {
                         MS_NOSUID | MS_NODEV});
   if (options.mount_proc) {
     add_dir(plan, "/proc");
-    plan.steps.push_back({MountStep::Kind::proc, "proc", plan.staging + "/proc", "",
+    // hidepid=2: a process the script cannot ptrace (its init: not dumpable) is invisible.
+    plan.steps.push_back({MountStep::Kind::proc, "proc", plan.staging + "/proc", "hidepid=2",
                           MS_NOSUID | MS_NODEV | MS_NOEXEC});
   }
   return plan;
@@ -170,7 +171,7 @@ ChildStep apply_step(const MountStep& step) {
         return child_error(kLayer, "mount tmpfs", target);
       break;
     case MountStep::Kind::proc:
-      if (::mount("proc", target, "proc", step.flags, nullptr) != 0)
+      if (::mount("proc", target, "proc", step.flags, step.fs_data.c_str()) != 0)
         return child_error("proc", "mount proc", target);
       break;
     case MountStep::Kind::symlink:
@@ -229,7 +230,7 @@ ChildStep remount_private_tmp_and_proc(const char* tmpfs_data) {
     return child_error(kLayer, "make / private", "/");
   if (::mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, tmpfs_data) != 0)
     return child_error(kLayer, "mount tmpfs", "/tmp");
-  if (::mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0)
+  if (::mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, "hidepid=2") != 0)
     return child_error("proc", "mount proc", "/proc");
   return {};
 }

@@ -50,12 +50,20 @@ TEST(Classify, OutputAndTruncationFlagsAreCarriedOver) {
   EXPECT_FALSE(o.stderr_truncated);
 }
 
-TEST(Classify, TimeoutWinsOverEverythingElse) {
+TEST(Classify, MemoryLimitWinsOverTimeout) {
+  jail::Termination t = killed_by(SIGKILL, kSuccessFrame);
+  t.timed_out = true;
+  Outcome o = classify(t, /*oom_killed=*/true, Limits{});
+  EXPECT_EQ(o.error, ErrorType::memory_limit);
+  EXPECT_EQ(o.details.at("limit_mib"), 512) << boost::json::serialize(o.details);
+}
+
+TEST(Classify, TimeoutWinsOverEverythingButMemory) {
   jail::Termination t = killed_by(SIGKILL, kSuccessFrame);
   t.timed_out = true;
   t.result_capture.truncated = true;
   t.stdout_capture = {"before the deadline", false};
-  Outcome o = classify(t, /*oom_killed=*/true, Limits{});
+  Outcome o = classify(t, /*oom_killed=*/false, Limits{});
   EXPECT_EQ(o.error, ErrorType::timeout);
   EXPECT_EQ(o.details.at("limit_seconds"), 5) << boost::json::serialize(o.details);
   EXPECT_TRUE(contains(o.message, "5 s")) << o.message;
