@@ -124,6 +124,20 @@ std::string join(const CgroupMount& mount, std::string path) {
   return mount.point + path;
 }
 
+// Kills what is left in a run's cgroup directory and removes it. Processes of a killed pid
+// namespace vanish asynchronously, so this waits up to ~2 s for them.
+Status kill_and_remove(const std::string& dir) {
+  for (int attempt = 0; attempt < 400; ++attempt) {
+    if (::rmdir(dir.c_str()) == 0 || errno == ENOENT) return {};
+    if (errno != EBUSY) break;
+    std::istringstream pids(read_file(dir + "/cgroup.procs"));
+    pid_t pid;
+    while (pids >> pid) ::kill(pid, SIGKILL);
+    std::this_thread::sleep_for(std::chrono::milliseconds(attempt < 20 ? 1 : 5));
+  }
+  return errno_error("cgroup: rmdir " + dir, errno);
+}
+
 // Removes cgroups left behind by an earlier instance that died without cleaning up.
 void remove_stale_siblings(const std::string& base) {
   std::string prefix = "stacksync-";
@@ -139,7 +153,7 @@ void remove_stale_siblings(const std::string& base) {
       if (auto* runs = ::opendir(parent.c_str())) {
         while (auto* run = ::readdir(runs)) {
           std::string run_name = run->d_name;
-          if (run_name.rfind("run-", 0) == 0) ::rmdir((parent + "/" + run_name).c_str());
+          if (run_name.rfind("run-", 0) == 0) (void)kill_and_remove(parent + "/" + run_name);
         }
         ::closedir(runs);
       }
@@ -270,22 +284,8 @@ Status RunCgroup::destroy() {
   if (version_ == CgroupVersion::v2 && exists(dirs_[0] + "/cgroup.kill"))
     (void)write_file(dirs_[0] + "/cgroup.kill", "1");
   Status status;
-  for (const auto& dir : dirs_) {
-    // Processes of a killed pid namespace vanish asynchronously; wait up to ~2 s for them.
-    bool removed = false;
-    for (int attempt = 0; attempt < 400 && !removed; ++attempt) {
-      if (::rmdir(dir.c_str()) == 0 || errno == ENOENT) {
-        removed = true;
-        break;
-      }
-      if (errno != EBUSY) break;
-      std::istringstream pids(read_file(dir + "/cgroup.procs"));
-      pid_t pid;
-      while (pids >> pid) ::kill(pid, SIGKILL);
-      std::this_thread::sleep_for(std::chrono::milliseconds(attempt < 20 ? 1 : 5));
-    }
-    if (!removed && status) status = errno_error("cgroup: rmdir " + dir, errno);
-  }
+  for (const auto& dir : dirs_)
+    if (auto s = kill_and_remove(dir); !s && status) status = s;
   dirs_.clear();
   v2_dir_.reset();
   return status;
