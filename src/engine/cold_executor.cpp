@@ -60,6 +60,12 @@ ColdExecutor::ColdExecutor(std::unique_ptr<SandboxFactory> factory)
       env_(factory_->environment()) {}
 
 Outcome ColdExecutor::run(std::string_view script) {
+  Outcome outcome = run_uncounted(script);
+  stats_.record(outcome);
+  return outcome;
+}
+
+Outcome ColdExecutor::run_uncounted(std::string_view script) {
   const auto start = Clock::now();
   const Limits& limits = factory_->config.limits;
 

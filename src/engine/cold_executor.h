@@ -15,11 +15,14 @@ class ColdExecutor final : public Executor {
   Outcome run(std::string_view script) override;
   IsolationReport isolation() const override { return factory_->report; }
   Mode mode() const override { return Mode::cold; }
+  EngineStats stats() const override { return stats_.snapshot(); }
 
  private:
   std::unique_ptr<SandboxFactory> factory_;
   std::vector<std::string> argv_;
   std::vector<std::string> env_;
+  StatsRecorder stats_;
+  Outcome run_uncounted(std::string_view script);
 };
 
 }  // namespace stacksync::engine

@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "base/result.h"
+#include "engine/engine_stats.h"
 #include "engine/limits.h"
 #include "engine/outcome.h"
 
@@ -44,6 +45,8 @@ class Executor {
   virtual Outcome run(std::string_view script) = 0;
   virtual IsolationReport isolation() const = 0;
   virtual Mode mode() const = 0;
+  // Counters since start (runs, outcomes, kills, sandbox failures, warm pool), for /metrics.
+  virtual EngineStats stats() const = 0;
 };
 
 // Probes the machine (cgroups, namespaces, seccomp) and fails closed when a layer is missing.

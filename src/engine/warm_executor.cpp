@@ -255,9 +255,19 @@ Status WarmExecutor::start_zygote_locked() {
 Outcome WarmExecutor::run(std::string_view script) {
   bool zygote_died = false;
   Outcome outcome = run_once(script, zygote_died);
-  if (!zygote_died) return outcome;
   // The zygote died under this request (killed, crashed): once more, on a fresh one.
-  return run_once(script, zygote_died);
+  if (zygote_died) outcome = run_once(script, zygote_died);
+  stats_.record(outcome);
+  return outcome;
+}
+
+EngineStats WarmExecutor::stats() const {
+  EngineStats stats = stats_.snapshot();
+  std::lock_guard lock(mutex_);
+  stats.warm_pool_size = zygote_alive_locked() ? 1 : 0;
+  stats.zygote_forks = forks_;
+  stats.zygote_starts = static_cast<std::uint64_t>(zygotes_started_);
+  return stats;
 }
 
 Outcome WarmExecutor::run_once(std::string_view script, bool& zygote_died) {
@@ -300,6 +310,7 @@ Outcome WarmExecutor::run_once(std::string_view script, bool& zygote_died) {
       return sandbox_error("zygote", sent.error().message);
     }
     ++zygote_->forks;
+    ++forks_;
     generation = zygote_->generation;
   }
   const long setup_us = micros_since(start);

@@ -30,6 +30,7 @@ class WarmExecutor final : public Executor {
   Outcome run(std::string_view script) override;
   IsolationReport isolation() const override { return factory_->report; }
   Mode mode() const override { return Mode::warm; }
+  EngineStats stats() const override;
 
   // For tests and /metrics: the zygote's host pid (-1 if none) and how many were started.
   int zygote_pid() const;
