@@ -67,6 +67,8 @@ class WarmExecutor final : public Executor {
   long zygote_start_rss_kb_ = 0;  // guarded by mutex_
   bool stopping_ = false;         // guarded by mutex_
   std::condition_variable stop_;
+  std::uint64_t forks_ = 0;  // guarded by mutex_
+  StatsRecorder stats_;
   std::thread watcher_;  // started last, joined first
 };
 
