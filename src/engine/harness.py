@@ -274,67 +274,78 @@ def main():
 # ---------------------------------------------------------------------------------------------
 # Warm mode: the zygote. It runs inside a sandbox of its own (user namespace with CAP_SYS_ADMIN
 # and CAP_SETPCAP as ambient capabilities, read-only root, no network), imports numpy and
-# pandas once, and never runs user code itself. Per request the service sends, over a
-# SOCK_SEQPACKET socket on fd 4, the fds of one run:
+# pandas once, and never runs user code itself.
+#
+# It keeps a few spare sandboxes ready, prepared ahead of any request:
+#   G, forked into a fresh pid namespace as its pid 1, unshares fresh mount, network, ipc and uts
+#   namespaces, mounts a private /tmp and a /proc of its own, and forks
+#   H, which sets its rlimits and reseeds every RNG, then waits.
+# Per request the service sends, over a SOCK_SEQPACKET socket on fd 4, the fds of one run:
 #   [script memfd, stdout, stderr, result channel, status pipe, cgroup.procs fd, ...]
-# The zygote forks C; C joins the request's cgroups, unshares fresh pid, mount, network, ipc,
-# uts and cgroup namespaces and forks G, pid 1 of the new pid namespace; G mounts a private /tmp
-# and /proc, forks H and reaps; H drops every capability, sets no_new_privs, rlimits and the
-# seccomp filter (BPF from the service) and only then runs the script exactly as the cold path.
-# The service supervises through the pipes and kills through the cgroup.
+# The zygote passes them to a spare G and acks. G moves itself and H into the request's cgroups
+# and hands H its fds; H enters a cgroup namespace rooted there, drops every capability, sets
+# no_new_privs and the seccomp filter (BPF from the service), and only then runs the script
+# exactly as the cold path does. G reaps and reports H's wait status. The service supervises
+# through the pipes and kills through the cgroup.
 
 CLONE_NEWNS, CLONE_NEWCGROUP, CLONE_NEWUTS = 0x00020000, 0x02000000, 0x04000000
 CLONE_NEWIPC, CLONE_NEWPID, CLONE_NEWNET = 0x08000000, 0x20000000, 0x40000000
-PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_CAPBSET_DROP = 1, 4, 24
+PR_SET_DUMPABLE, PR_CAPBSET_DROP = 4, 24
 PR_SET_NO_NEW_PRIVS, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 38, 47, 4
 PR_SET_SECCOMP, SECCOMP_MODE_FILTER = 22, 2
 MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REC, MS_PRIVATE = 2, 4, 8, 0x4000, 0x40000
 SYS_CAPSET = 126
 CONTROL_FD, BPF_FD = 4, 3
+SPARES = 2
 
 
-def _libc():
-    import ctypes
+class _Jail:
+    """What the zygote's children need to lock themselves in, prepared once."""
 
-    libc = ctypes.CDLL(None, use_errno=True)
-    for name in ("unshare", "setns", "mount", "prctl", "sethostname", "syscall"):
-        getattr(libc, name).restype = ctypes.c_int
-    return libc
-
-
-def _check(rc, what):
-    if rc != 0:
+    def __init__(self, bpf, header):
         import ctypes
 
-        err = ctypes.get_errno()
-        raise OSError(err, "%s: %s" % (what, os.strerror(err)))
-
-
-def _drop_everything(libc, bpf):
-    """Empties all capability sets, sets no_new_privs and installs the seccomp filter."""
-    import ctypes
-
-    for cap in range(64):
-        if libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0:
-            break
-    libc.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)
-    header = (ctypes.c_uint32 * 2)(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3
-    data = (ctypes.c_uint32 * 6)()
-    _check(libc.syscall(SYS_CAPSET, header, data), "capset")
-    _check(libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
-    if bpf is not None:
-        program = ctypes.create_string_buffer(bpf, len(bpf))
+        self.ctypes = ctypes
+        self.libc = ctypes.CDLL(None, use_errno=True)
+        for name in ("unshare", "setns", "mount", "prctl", "sethostname", "syscall"):
+            getattr(self.libc, name).restype = ctypes.c_int
+        self.program = ctypes.create_string_buffer(bpf, len(bpf))
 
         class SockFprog(ctypes.Structure):
             _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
 
-        fprog = SockFprog(len(bpf) // 8, ctypes.addressof(program))
-        _check(libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(fprog), 0, 0), "seccomp")
+        self.fprog = SockFprog(len(bpf) // 8, ctypes.addressof(self.program))
+        # "<tmpfs bytes> <resource>:<soft>:<hard> ..."
+        words = header.split()
+        self.tmp_options = ("size=%d,nr_inodes=16384,mode=0700" % int(words[0])).encode()
+        self.rlimits = [tuple(int(x) for x in word.split(":")) for word in words[1:]]
+
+    def check(self, rc, what):
+        if rc != 0:
+            err = self.ctypes.get_errno()
+            raise OSError(err, "%s: %s" % (what, os.strerror(err)))
+
+    def drop_everything(self):
+        """Empties all capability sets, sets no_new_privs and installs the seccomp filter."""
+        libc = self.libc
+        for cap in range(64):
+            if libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0:
+                break
+        libc.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)
+        header = (self.ctypes.c_uint32 * 2)(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3
+        data = (self.ctypes.c_uint32 * 6)()
+        self.check(libc.syscall(SYS_CAPSET, header, data), "capset")
+        self.check(libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
+        self.check(libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, self.ctypes.byref(self.fprog), 0, 0),
+                   "seccomp")
 
 
-def zygote():
-    """The template interpreter: preloads, then forks one sandboxed child per request."""
+def zygote(header):
+    """The template interpreter: preloads, then hands each request to a prepared spare sandbox."""
+    import collections
     import gc
+    import random  # noqa: F401  (imported here so that the spares do not import it)
+    import resource  # noqa: F401
     import signal
     import socket
 
@@ -344,104 +355,143 @@ def zygote():
     # Load what pandas imports lazily on first use, so children do not each pay for it.
     frame = pandas.DataFrame({"a": numpy.arange(3.0)})
     frame.describe().to_dict()
-    import json, linecache, traceback  # noqa: E401,F401  (the harness's own needs)
+    import io, json, linecache, tokenize, traceback  # noqa: E401,F401  (the harness's own needs)
 
     with os.fdopen(BPF_FD, "rb") as bpf_file:
-        bpf = bpf_file.read()
-    libc = _libc()
+        jail = _Jail(bpf_file.read(), header)
     control = socket.socket(fileno=CONTROL_FD)
     own_pid_ns = os.open("/proc/self/ns/pid", os.O_RDONLY | os.O_CLOEXEC)
-    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped by the kernel
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # spares are reaped by the kernel
     gc.freeze()  # forked children then do not touch (and copy) the preloaded objects' pages
+
+    def prepare_spare():
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        # The next child is pid 1 of a fresh pid namespace; then back to ours for the one after.
+        jail.check(jail.libc.unshare(CLONE_NEWPID), "unshare(CLONE_NEWPID)")
+        pid = os.fork()
+        if pid == 0:
+            ours.close()
+            _spare_init(jail, theirs)
+        jail.check(jail.libc.setns(own_pid_ns, CLONE_NEWPID), "setns(pid)")
+        theirs.close()
+        return ours
+
+    spares = collections.deque(prepare_spare() for _ in range(SPARES))
     control.send(b"ready")
     while True:
         try:
-            message, fds, _, _ = socket.recv_fds(control, 256, 16)
+            message, fds, _, _ = socket.recv_fds(control, 64, 16)
         except InterruptedError:
             continue
         if not message:
             os._exit(0)  # the service closed the socket
-        # "<tmpfs bytes> <resource>:<soft>:<hard> ..."
-        words = message.decode().split()
-        limits = (int(words[0]), [tuple(int(x) for x in word.split(":")) for word in words[1:]])
-        # The next child is pid 1 of a fresh pid namespace; then back to ours for the one after.
-        _check(libc.unshare(CLONE_NEWPID), "unshare(CLONE_NEWPID)")
-        pid = os.fork()
-        if pid == 0:
-            _serve_request(libc, bpf, fds, limits, control, own_pid_ns)
-        _check(libc.setns(own_pid_ns, CLONE_NEWPID), "setns(pid)")
+        while True:
+            spare = spares.popleft() if spares else prepare_spare()
+            try:
+                socket.send_fds(spare, [b"run"], fds)
+                break
+            except OSError:
+                spare.close()  # that spare died while being prepared; use another
+        spare.close()
         for fd in fds:
             os.close(fd)
         control.send(b"forked")
+        spares.append(prepare_spare())
 
 
-def _serve_request(libc, bpf, fds, limits, control, own_pid_ns):
-    """G (pid 1 of its namespace), then H (the script). Never returns."""
-    import random
-    import resource
+def _spare_init(jail, requests):
+    """G: pid 1 of a fresh pid namespace. Never returns."""
     import signal
+    import socket
 
+    libc, check = jail.libc, jail.check
     try:
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-        control.close()
-        os.close(own_pid_ns)
-        script, out, err, result, status = fds[:5]
-        # Join the request's cgroups before anything is allocated for it.
-        for procs in fds[5:]:
-            os.write(procs, b"0")
-            os.close(procs)
-        lifted = [os.dup(fd) for fd in (script, out, err, result, status)]
-        for fd in fds[:5]:
-            os.close(fd)
-        null = os.open("/dev/null", os.O_RDONLY)
-        os.dup2(null, 0)
-        for target, fd in zip((3, 1, 2, 4, 5), lifted):
-            os.dup2(fd, target)
-        os.closerange(6, 1 << 16)
-        _check(libc.unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP),
-               "unshare")
-        _check(libc.mount(None, b"/", None, MS_REC | MS_PRIVATE, None), "make / private")
-        tmp_options = ("size=%d,nr_inodes=16384,mode=0700" % limits[0]).encode()
-        _check(libc.mount(b"tmpfs", b"/tmp", b"tmpfs", MS_NOSUID | MS_NODEV, tmp_options), "mount /tmp")
+        os.closerange(5, requests.fileno())
+        os.closerange(requests.fileno() + 1, 1 << 16)
+        os.close(CONTROL_FD)
+        check(libc.unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS), "unshare")
+        check(libc.mount(None, b"/", None, MS_REC | MS_PRIVATE, None), "make / private")
+        check(libc.mount(b"tmpfs", b"/tmp", b"tmpfs", MS_NOSUID | MS_NODEV, jail.tmp_options), "mount /tmp")
         # hidepid=2: G (not dumpable) is invisible to the script, which sees only its own.
-        _check(libc.mount(b"proc", b"/proc", b"proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, b"hidepid=2"),
-               "mount /proc")
-        _check(libc.sethostname(b"stacksync", 9), "sethostname")
+        check(libc.mount(b"proc", b"/proc", b"proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, b"hidepid=2"),
+              "mount /proc")
+        check(libc.sethostname(b"stacksync", 9), "sethostname")
+        to_payload, payload_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         payload = os.fork()
     except BaseException as exc:
         _report_setup_failure(exc, 71)
-    if payload != 0:
-        # G: the namespace's init. Reaps, then reports the payload's wait status.
-        for fd in (0, 1, 2, 3, 4):
-            os.close(fd)
-        libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
-        try:
-            _drop_everything(libc, bpf)
-        except BaseException:
-            os.kill(payload, 9)
-            os._exit(72)
-        while True:
-            try:
-                pid, wait_status = os.waitpid(-1, 0)
-            except ChildProcessError:
-                os._exit(73)
-            except InterruptedError:
-                continue
-            if pid == payload:
-                os.write(5, wait_status.to_bytes(4, "little", signed=True))
-                os._exit(0)
-    # H: the payload. Nothing of the zygote's state may decide its behaviour.
+    if payload == 0:
+        requests.close()
+        to_payload.close()
+        _spare_payload(jail, payload_end)
     try:
-        os.close(5)
+        payload_end.close()
+        libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+        message, fds, _, _ = socket.recv_fds(requests, 64, 16)
+        if not message:
+            os.kill(payload, 9)
+            os._exit(0)  # the zygote went away before using this spare
+        requests.close()
+        script, out, err, result, status = fds[:5]
+        # Both of us join the request's cgroups before the script allocates anything.
+        for procs in fds[5:]:
+            os.write(procs, b"0")
+            os.write(procs, str(payload).encode())
+            os.close(procs)
+        socket.send_fds(to_payload, [b"run"], [script, out, err, result])
+        to_payload.close()
+        for fd in (script, out, err, result):
+            os.close(fd)
+        if status != 5:
+            os.dup2(status, 5)
+            os.close(status)
+        jail.drop_everything()
+    except BaseException as exc:
+        try:
+            os.kill(payload, 9)
+        finally:
+            _report_setup_failure(exc, 72)
+    while True:
+        try:
+            pid, wait_status = os.waitpid(-1, 0)
+        except ChildProcessError:
+            os._exit(73)
+        except InterruptedError:
+            continue
+        if pid == payload:
+            os.write(5, wait_status.to_bytes(4, "little", signed=True))
+            os._exit(0)
+
+
+def _spare_payload(jail, requests):
+    """H: prepared in advance, runs exactly one script. Never returns."""
+    import random
+    import resource
+    import socket
+
+    try:
         os.setsid()
         os.chdir("/tmp")
-        for resource_id, soft, hard in limits[1]:
+        for resource_id, soft, hard in jail.rlimits:
             resource.setrlimit(resource_id, (soft, hard))
+        # Nothing random may be shared with the zygote or with another request.
         random.seed()
         numpy = sys.modules.get("numpy")
         if numpy is not None:
             numpy.random.seed()
-        _drop_everything(libc, bpf)
+        message, fds, _, _ = socket.recv_fds(requests, 64, 8)
+        if not message:
+            os._exit(0)
+        # G has moved us into the request's cgroup: a cgroup namespace rooted there hides the rest.
+        jail.check(jail.libc.unshare(CLONE_NEWCGROUP), "unshare(CLONE_NEWCGROUP)")
+        null = os.open("/dev/null", os.O_RDONLY)
+        lifted = [os.dup(fd) for fd in fds]
+        os.dup2(null, 0)
+        for target, fd in zip((3, 1, 2, 4), lifted):
+            os.dup2(fd, target)
+        os.closerange(5, 1 << 16)
+        jail.drop_everything()
     except BaseException as exc:
         _report_setup_failure(exc, 74)
     main()
@@ -453,8 +503,9 @@ def _report_setup_failure(exc, code):
     finally:
         os._exit(code)
 
+
 if __name__ == "__main__":
-    if sys.argv[1:] == ["zygote"]:
-        zygote()
+    if sys.argv[1:2] == ["zygote"]:
+        zygote(sys.argv[2])
     else:
         main()

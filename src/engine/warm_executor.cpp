@@ -222,7 +222,8 @@ Status WarmExecutor::start_zygote_locked() {
   UniqueFd dev_null(::open("/dev/null", O_RDONLY | O_CLOEXEC));
 
   jail::SandboxSpec spec;
-  spec.argv = {factory_->config.python, "-I", "-B", "-u", "-c", kHarnessSource, "zygote"};
+  spec.argv = {factory_->config.python, "-I",     "-B",           "-u", "-c",
+               kHarnessSource,          "zygote", request_header_};
   spec.env = factory_->environment();
   // The zygote's own stdout/stderr go to the service's stderr: its failures belong in our log.
   spec.fds = {{dev_null.get(), 0},
@@ -302,7 +303,7 @@ Outcome WarmExecutor::run_once(std::string_view script, bool& zygote_died) {
     if (!zygote_alive_locked() || zygote_->forks >= kMaxForksPerZygote) {
       if (auto s = start_zygote_locked(); !s) return sandbox_error("zygote", s.error().message);
     }
-    Status sent = send_with_fds(zygote_->control.get(), request_header_, fds);
+    Status sent = send_with_fds(zygote_->control.get(), "run", fds);
     if (sent) sent = expect_message(zygote_->control.get(), "forked", kForkAckTimeoutMs);
     if (!sent) {
       stop_zygote_locked();

@@ -60,7 +60,7 @@ class WarmExecutor final : public Executor {
 
   std::unique_ptr<SandboxFactory> factory_;
   jail::CgroupReaper reaper_;   // finished runs' cgroups are removed off the request path
-  std::string request_header_;  // tmpfs size and rlimits, as the zygote parses them
+  std::string request_header_;  // tmpfs size and rlimits, passed to the zygote at its start
   mutable std::mutex mutex_;
   std::optional<Zygote> zygote_;  // guarded by mutex_
   int zygotes_started_ = 0;       // guarded by mutex_
