@@ -2,8 +2,10 @@
 # Sets StackSync up (Debian 12, as root) and runs every test: unit (GoogleTest), the CLI and
 # attack suites through `stacksync run`, the HTTP end-to-end suite, in every execution mode;
 # the unit and CLI suites again under ASan+UBSan; and the container test (podman).
+# Then the soak (60 s of mixed load), ThreadSanitizer, fuzzing (60 s per target) and container
+# stages, where present.
 # Environment: STACKSYNC_SKIP_CONTAINER=1 skips the container test; STACKSYNC_SKIP_SANITIZERS=1
-# skips the sanitizer build.
+# skips the sanitizer build; STACKSYNC_FUZZ_SECONDS sets the fuzzing time per target.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -28,7 +30,7 @@ stage unit ctest --test-dir build --output-on-failure --output-junit "$reports/u
 for mode in ${STACKSYNC_MODES:-cold warm}; do
   if [[ $mode == warm ]] && ! build/stacksync run --help 2>/dev/null | grep -q warm; then continue; fi
   export STACKSYNC_MODE=$mode
-  for suite in cli e2e attacks; do
+  for suite in cli e2e attacks isolation; do
     [[ -d tests/$suite ]] && stage "$suite-$mode" pytest_suite "$suite-$mode" "tests/$suite"
   done
   unset STACKSYNC_MODE
@@ -44,6 +46,10 @@ if [[ -z "${STACKSYNC_SKIP_SANITIZERS:-}" ]]; then
   done
   unset ASAN_OPTIONS UBSAN_OPTIONS
 fi
+
+[[ -d tests/soak ]] && stage soak pytest_suite soak tests/soak
+[[ -x tests/tsan/run.sh ]] && stage tsan tests/tsan/run.sh
+[[ -x fuzz/run.sh ]] && stage fuzz fuzz/run.sh "${STACKSYNC_FUZZ_SECONDS:-60}"
 
 if [[ -z "${STACKSYNC_SKIP_CONTAINER:-}" && -x tests/container/run.sh ]]; then
   stage container tests/container/run.sh

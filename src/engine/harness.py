@@ -115,29 +115,41 @@ def _bounded(text, limit):
     return text if len(text) <= limit else text[:limit] + "... (%d characters cut)" % (len(text) - limit)
 
 
-def _write_frame(fd, frame):
+# Bound before the script runs (see _capture_reporting_tools): a script that monkeypatches
+# json.dumps or os.write in its own process must not garble its report by accident.
+_encode = None
+_write = None
+
+
+def _capture_reporting_tools():
+    global _encode, _write
     import json
 
+    _encode = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode
+    _write = os.write
+
+
+def _write_frame(fd, frame):
     if not frame.get("ok"):
         for key, limit in (("message", MAX_MESSAGE_CHARS), ("traceback", MAX_TRACEBACK_CHARS)):
             if isinstance(frame.get(key), str):
                 frame[key] = _bounded(frame[key], limit)
-    data = json.dumps(frame, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    data = _encode(frame)
     try:
         payload = data.encode("utf-8")
     except UnicodeEncodeError:
-        payload = json.dumps(
+        payload = _encode(
             {"ok": False, "type": "not_serializable",
              "message": "the result contains a string that is not valid Unicode (lone surrogates)",
              "path": "result", "value_type": "str"}).encode("utf-8")
     if frame.get("ok") and len(payload) > MAX_RESULT_BYTES:
-        payload = json.dumps(
+        payload = _encode(
             {"ok": False, "type": "result_too_large",
              "message": "the result is %d bytes of JSON; the limit is %d MiB"
              % (len(payload), MAX_RESULT_BYTES >> 20), "size_bytes": len(payload)}).encode("utf-8")
     view = memoryview(payload)
     while view:
-        written = os.write(fd, view)
+        written = _write(fd, view)
         view = view[written:]
 
 
@@ -239,6 +251,7 @@ def main():
     # file descriptors or breaks the import system must not be able to silence the report.
     import io, json, linecache, tokenize, traceback  # noqa: E401,F401
 
+    _capture_reporting_tools()
     with os.fdopen(SCRIPT_FD, "rb") as script_file:
         source = script_file.read()
     # The channel lives on a descriptor the script is not told about; the script can still find
