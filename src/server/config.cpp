@@ -162,6 +162,12 @@ const Option kOptions[] = {
      [](ServerConfig& c, std::string_view v) {
        return store(parse_boolean(v), c.executor.allow_weaker_isolation);
      }},
+    {"exit-on-startup-failure", "STACKSYNC_EXIT_ON_STARTUP_FAILURE", false, "",
+     "exit with status 3 when the sandbox cannot be set up, instead of staying up and answering "
+     "503 (/healthz, /execute) so that the failure shows",
+     [](ServerConfig& c, std::string_view v) {
+       return store(parse_boolean(v), c.exit_on_startup_failure);
+     }},
     {"time-limit", "STACKSYNC_TIME_LIMIT", true, "DURATION",
      "wall-clock limit per script (default 5s)",
      [](ServerConfig& c, std::string_view v) -> Status {
@@ -293,7 +299,7 @@ std::string usage_text() {
   std::string text =
       "usage: stacksync serve [options]\n"
       "\n"
-      "Serves POST /execute and GET /healthz over HTTP/1.1.\n"
+      "Serves POST /execute, GET /healthz and GET /metrics (Prometheus) over HTTP/1.1.\n"
       "Each option can also be set by the environment variable shown; flags win.\n"
       "\n";
   for (const Option& option : kOptions) {

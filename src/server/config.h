@@ -35,6 +35,10 @@ struct ServerConfig {
   std::chrono::milliseconds write_timeout{30'000};   // a client that does not read its answer
   std::chrono::milliseconds drain_timeout{10'000};   // SIGTERM: time to finish in-flight work
   engine::ExecutorConfig executor;
+  // When the sandbox cannot be set up: exit 3 (true), or serve /healthz 503, /execute 503 and
+  // /metrics so that the failure is observable (false, the default). Never runs a script either
+  // way.
+  bool exit_on_startup_failure = false;
   bool show_help = false;
 };
 

@@ -11,6 +11,7 @@
 #include <cstdio>
 
 #include "server/request_id.h"
+#include "server/route.h"
 
 namespace stacksync::server {
 namespace {
@@ -136,10 +137,7 @@ void HttpSession::read_header() {
                           beast::bind_front_handler(&HttpSession::on_header, shared_from_this()));
 }
 
-void HttpSession::on_header(beast::error_code ec, std::size_t bytes) {
-  request_bytes_ += bytes;
-  if (ec) return on_read_error(ec, "reading the request headers");
-
+void HttpSession::remember_request_line() {
   const auto& request = parser_->get();
   method_ = std::string(request.method_string());
   target_ = std::string(request.target());
@@ -148,9 +146,19 @@ void HttpSession::on_header(beast::error_code ec, std::size_t bytes) {
   request_keep_alive_ = request.keep_alive();
   request_version_ = request.version();
   request_is_head_ = request.method() == http::verb::head;
+}
+
+void HttpSession::on_header(beast::error_code ec, std::size_t bytes) {
+  request_bytes_ += bytes;
+  // Beast refuses a Content-Length over the body limit itself, once every field is parsed: the
+  // request is known (its id, its route for the log and the metrics) and is answered here.
+  const bool too_large = ec == http::error::body_limit;
+  if (ec && !too_large) return on_read_error(ec, "reading the request headers");
+  remember_request_line();
+  const auto& request = parser_->get();
 
   boost::optional<std::uint64_t> length = parser_->content_length();
-  if (length && *length > context_.config.body_limit) {
+  if (length && (too_large || *length > context_.config.body_limit)) {
     // Known too large from the headers alone: answer without reading a byte of the body.
     unread_input_ = true;
     return send(error_reply(http::status::payload_too_large, service_error::payload_too_large,
@@ -159,6 +167,7 @@ void HttpSession::on_header(beast::error_code ec, std::size_t bytes) {
                                 std::to_string(context_.config.body_limit) + " bytes",
                             request_id_, {{"limitBytes", context_.config.body_limit}}));
   }
+  if (too_large) return on_read_error(ec, "reading the request headers");
 
   if (beast::iequals(request[http::field::expect], "100-continue") && !parser_->is_done()) {
     continue_.emplace(http::status::continue_, request.version());
@@ -237,12 +246,16 @@ void HttpSession::dispatch_request() {
 
 void HttpSession::send(Reply reply) {
   reply_ = std::move(reply);
+  // Counted before the first byte leaves, so that a client who has its answer and then scrapes
+  // /metrics always finds its request counted.
+  context_.service.metrics().count_request(route_label(route_of(target_)),
+                                           static_cast<int>(reply_.status), reply_.error_type);
   bool keep_alive = request_keep_alive_ && !reply_.close_connection && !unread_input_ &&
                     !drain_requested_ && !context_.service.draining();
   response_.emplace(reply_.status, request_version_);
   auto& response = *response_;
   response.set(http::field::server, "stacksync/" + context_.service.version());
-  response.set(http::field::content_type, "application/json");
+  response.set(http::field::content_type, reply_.content_type);
   response.set(http::field::cache_control, "no-store");
   response.set("X-Content-Type-Options", "nosniff");
   response.set("X-Request-Id", request_id_);

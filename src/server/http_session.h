@@ -66,6 +66,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   void on_first_bytes(boost::beast::error_code ec, std::size_t bytes);
   void read_header();
   void on_header(boost::beast::error_code ec, std::size_t bytes);
+  void remember_request_line();  // method, target, request id... of the parsed header
   void read_body();
   void on_body(boost::beast::error_code ec, std::size_t bytes);
   void on_read_error(boost::beast::error_code ec, std::string_view while_doing);

@@ -28,7 +28,8 @@ inline constexpr std::string_view internal = "internal";
 
 struct Reply {
   boost::beast::http::status status = boost::beast::http::status::ok;
-  std::string body;                        // serialized JSON
+  std::string body;  // serialized JSON, unless content_type says otherwise
+  std::string content_type = "application/json";
   std::string error_type;                  // empty on success; for the log line
   std::optional<std::string> allow;        // 405
   std::optional<int> retry_after_seconds;  // 503

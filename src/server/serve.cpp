@@ -2,6 +2,7 @@
 
 #include <csignal>
 #include <cstdio>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,7 @@ boost::json::object config_to_json(const ServerConfig& config) {
       {"mode", mode_name(config.executor.mode)},
       {"python", config.executor.python},
       {"allowWeakerIsolation", config.executor.allow_weaker_isolation},
+      {"exitOnStartupFailure", config.exit_on_startup_failure},
       {"limits", limits_to_json(config.executor.limits)},
   };
 }
@@ -60,41 +62,62 @@ int serve_main(int argc, char** argv, std::string_view version) {
   // before exec, so scripts do not inherit this.)
   std::signal(SIGPIPE, SIG_IGN);
 
-  auto executor = engine::make_executor(config->executor);
-  if (!executor) {
-    boost::json::object fields{{"errorType", "sandbox_error"}, {"config", config_to_json(*config)}};
+  auto made = engine::make_executor(config->executor);
+  std::unique_ptr<engine::Executor> executor;
+  std::string startup_failure;
+  if (made) {
+    executor = std::move(*made);
+    engine::IsolationReport isolation = executor->isolation();
+    if (isolation.weakened) {
+      log_line(Severity::warning,
+               "WEAKER ISOLATION IN USE: the operator allowed running without every sandbox layer",
+               {{"isolation", isolation_to_json(isolation)}});
+    }
+  } else {
+    startup_failure = made.error().message;
+    boost::json::object fields{{"errorType", "sandbox_error"},
+                               {"reason", startup_failure},
+                               {"config", config_to_json(*config)}};
     if (!config->executor.allow_weaker_isolation)
       fields["hint"] =
           "if an isolation layer is missing on this machine, --allow-weaker-isolation runs "
           "without it (an explicit operator choice, never the default)";
-    log_line(
-        Severity::critical,
-        "cannot start, failing closed: the sandbox is unavailable: " + executor.error().message,
-        std::move(fields));
-    return kExitSandboxUnavailable;
-  }
-  engine::IsolationReport isolation = (*executor)->isolation();
-  if (isolation.weakened) {
-    log_line(Severity::warning,
-             "WEAKER ISOLATION IN USE: the operator allowed running without every sandbox layer",
-             {{"isolation", isolation_to_json(isolation)}});
+    if (config->exit_on_startup_failure) {
+      log_line(Severity::critical,
+               "cannot start, failing closed: the sandbox is unavailable: " + startup_failure,
+               std::move(fields));
+      return kExitSandboxUnavailable;
+    }
+    // Fail closed, but stay up: a platform sees the reason on /healthz and /metrics (and in this
+    // line) instead of a restart loop with nothing to scrape.
+    log_line(Severity::critical,
+             "cannot run scripts, failing closed: the sandbox is unavailable: " + startup_failure +
+                 " (serving 503 on /healthz and /execute; /metrics works)",
+             std::move(fields));
   }
 
-  Server server(*config, **executor, std::string(version));
+  Server server(*config, executor.get(), std::string(version), startup_failure);
   auto endpoint = server.listen();
   if (!endpoint) {
     log_line(Severity::critical, "cannot start: " + endpoint.error().message,
              {{"errorType", "bind"}});
     return kExitBindFailed;
   }
-  log_line(Severity::info,
+  boost::json::object fields{{"port", endpoint->port()},
+                             {"version", version},
+                             {"mode", mode_name(config->executor.mode)},
+                             {"available", executor != nullptr},
+                             {"config", config_to_json(*config)}};
+  if (executor) {
+    fields["isolation"] = isolation_to_json(executor->isolation());
+  } else {
+    fields["unavailableReason"] = startup_failure;
+  }
+  log_line(executor ? Severity::info : Severity::warning,
            "stacksync " + std::string(version) + " listening on " +
-               endpoint->address().to_string() + ":" + std::to_string(endpoint->port()),
-           {{"port", endpoint->port()},
-            {"version", version},
-            {"mode", mode_name((*executor)->mode())},
-            {"config", config_to_json(*config)},
-            {"isolation", isolation_to_json(isolation)}});
+               endpoint->address().to_string() + ":" + std::to_string(endpoint->port()) +
+               (executor ? "" : " (UNAVAILABLE: no script will run)"),
+           std::move(fields));
   return server.run();
 }
 

@@ -18,13 +18,19 @@ namespace asio = boost::asio;
 
 constexpr auto kDrainPollInterval = std::chrono::milliseconds(25);
 constexpr auto kStopGrace = std::chrono::seconds(15);
+// A scrape is a few microseconds of work: one thread and a short queue serve any Prometheus.
+constexpr int kScrapeWorkers = 1;
+constexpr int kScrapeQueue = 8;
 
 }  // namespace
 
-Server::Server(const ServerConfig& config, engine::Executor& executor, std::string version)
+Server::Server(const ServerConfig& config, engine::Executor* executor, std::string version,
+               std::string startup_failure)
     : config_(config),
       pool_(config.max_concurrency, config.queue_size),
-      service_(executor, pool_, std::move(version), config),
+      scrape_pool_(kScrapeWorkers, kScrapeQueue),
+      service_(executor, std::move(startup_failure), pool_, scrape_pool_, std::move(version),
+               config),
       io_(config.io_threads),
       signals_(io_, SIGTERM, SIGINT),
       drain_timer_(io_),
@@ -33,6 +39,7 @@ Server::Server(const ServerConfig& config, engine::Executor& executor, std::stri
 Server::~Server() {
   // Jobs still queued hold sessions, whose sockets need the io_context: drop them first.
   pool_.stop();
+  scrape_pool_.stop();
 }
 
 Result<boost::asio::ip::tcp::endpoint> Server::listen() {
@@ -52,13 +59,13 @@ int Server::run() {
   // Executions still running finish (each is bounded by the script time limit) so that their
   // sandboxes are cleaned up; queued ones are dropped.
   ExecutionPool::Load left = pool_.load();
-  stop_pool_or_exit();
+  stop_pools_or_exit();
   log_line(Severity::info, "stopped",
            {{"abandonedRunning", left.running}, {"abandonedQueued", left.waiting}});
   return 0;
 }
 
-void Server::stop_pool_or_exit() {
+void Server::stop_pools_or_exit() {
   // A running execution ends within its time limit (plus sandbox setup and cleanup). Should the
   // engine ever hang past that, a terminated instance must still go away.
   const auto bound = std::chrono::milliseconds(config_.executor.limits.wall_ms) + kStopGrace;
@@ -74,6 +81,7 @@ void Server::stop_pool_or_exit() {
     }
   });
   pool_.stop();
+  scrape_pool_.stop();
   {
     std::lock_guard lock(mutex);
     stopped = true;

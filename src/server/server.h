@@ -1,6 +1,6 @@
 // Server: the I/O threads, the execution workers, the listener and the shutdown sequence.
 //
-//   Server server(config, executor, "0.1.0");
+//   Server server(config, executor, "0.1.0");  // executor null: see Service (fail closed)
 //   auto endpoint = server.listen();       // binds; with port 0 the kernel picks one
 //   if (!endpoint) fail(endpoint.error().message);
 //   return server.run();                    // until SIGTERM/SIGINT and the drain; returns 0
@@ -30,7 +30,10 @@ namespace stacksync::server {
 
 class Server {
  public:
-  Server(const ServerConfig& config, engine::Executor& executor, std::string version);
+  // `executor` null: the sandbox could not be set up and `startup_failure` says why; the server
+  // then answers 503 on /healthz and /execute, and serves /metrics.
+  Server(const ServerConfig& config, engine::Executor* executor, std::string version,
+         std::string startup_failure = "");
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
@@ -45,12 +48,13 @@ class Server {
   void finish_drain_setup();  // once the listening socket is closed
   void poll_drain();
   void run_io_loop();
-  void stop_pool_or_exit();
+  void stop_pools_or_exit();
 
   const ServerConfig& config_;
   // Declaration order is destruction order in reverse: the io_context (and with it every
   // session) goes before the Service and registry they point to.
   ExecutionPool pool_;
+  ExecutionPool scrape_pool_;  // GET /metrics renderings, off the I/O threads
   SessionRegistry registry_;
   Service service_;
   boost::asio::io_context io_;
