@@ -1,7 +1,9 @@
-"""Our own failures: the server fails closed at startup when the sandbox cannot be set up, and a
-jail that breaks while serving gives 500 (never blamed on the script), an error log line with the
-request id, and a 503 /healthz."""
+"""Our own failures: when the sandbox cannot be set up the server fails closed but stays observable
+(/healthz and /execute 503 with the reason, /metrics 200, no script ever runs), or exits 3 when told
+to; a jail that breaks while serving gives 500 (never blamed on the script), an error log line with
+the request id, a 503 /healthz and the failure counted by layer in /metrics."""
 
+import json
 import os
 import shutil
 import subprocess
@@ -11,15 +13,57 @@ from pathlib import Path
 import pytest
 
 from conftest import ServerProcess, binary_path
+from prometheus_text import Scrape
+from test_concurrency import descendant_processes
 
 
-def test_startup_fails_closed_when_the_sandbox_cannot_run_python():
-    result = subprocess.run(
-        [str(binary_path()), "serve", "--port", "0", "--host", "127.0.0.1", "--python", "/nonexistent/python3"],
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        timeout=60,
-    )
+def test_without_a_sandbox_the_server_stays_up_and_refuses_every_execution(start_server):
+    unavailable = start_server("--python", "/nonexistent/python3")
+    critical = unavailable.wait_for_log(lambda r: r.get("severity") == "CRITICAL")
+    assert critical is not None and "/nonexistent/python3" in critical["message"]
+    reason = critical["reason"]
+    assert unavailable.startup["available"] is False
+
+    health = unavailable.request("GET", "/healthz")
+    assert health.status == 503
+    body = health.json()
+    assert body["status"] == "unavailable"
+    assert body["reason"] == reason and "/nonexistent/python3" in reason
+    assert body["isolation"]["namespaces"] is False and body["isolation"]["seccomp"] is False
+    assert body["version"] and body["mode"] in ("cold", "warm")
+
+    # Valid or not, no request runs a script: each is refused with the same reason.
+    for script_body in (json.dumps({"script": "def main():\n    return 1\n"}), "{}", "not json"):
+        refused = unavailable.request("POST", "/execute", script_body, {"Content-Type": "application/json"})
+        assert refused.status == 503, refused
+        assert refused.json()["type"] == "unavailable"
+        assert refused.json()["error"] == reason
+        assert refused.json()["requestId"] == refused.headers["X-Request-Id"]
+    assert descendant_processes(unavailable.process.pid) == set(), "something was started"
+
+    metrics = unavailable.request("GET", "/metrics")
+    assert metrics.status == 200
+    scrape = Scrape.parse(metrics.body.decode("utf-8"))
+    assert scrape.value("stacksync_available") == 0
+    assert scrape.value("stacksync_unavailable_info", reason=reason) == 1
+    assert scrape.value("stacksync_http_requests_total", route="/execute", status="503", error_type="unavailable") == 3
+    assert scrape.value("stacksync_engine_runs_total") == 0
+    # Still a well-behaved service: it drains and exits 0.
+    assert unavailable.stop() == 0
+
+
+@pytest.mark.parametrize(
+    "how", [["--exit-on-startup-failure"], ["--exit-on-startup-failure=true"], "STACKSYNC_EXIT_ON_STARTUP_FAILURE"]
+)
+def test_exit_on_startup_failure_keeps_the_old_exit_3(how):
+    args = [str(binary_path()), "serve", "--port", "0", "--host", "127.0.0.1", "--python", "/nonexistent/python3"]
+    env = dict(os.environ)
+    env.pop("STACKSYNC_EXIT_ON_STARTUP_FAILURE", None)
+    if isinstance(how, str):
+        env[how] = "1"
+    else:
+        args += how
+    result = subprocess.run(args, stdin=subprocess.DEVNULL, capture_output=True, timeout=60, env=env)
     assert result.returncode == 3
     assert b'"severity": "CRITICAL"' in result.stderr
     assert b"/nonexistent/python3" in result.stderr
@@ -34,6 +78,7 @@ def test_startup_fails_closed_when_the_sandbox_cannot_run_python():
         (["--mode", "lukewarm"], b"--mode"),
         (["--body-limit", "lots"], b"--body-limit"),
         (["--no-such-flag"], b"--no-such-flag"),
+        (["--exit-on-startup-failure=maybe"], b"--exit-on-startup-failure"),
     ],
 )
 def test_bad_configuration_is_a_usage_error(args, complaint):
@@ -56,7 +101,16 @@ def test_environment_configures_the_server(start_server):
 def test_help_lists_the_options():
     result = subprocess.run([str(binary_path()), "serve", "--help"], capture_output=True, timeout=30)
     assert result.returncode == 0
-    for option in (b"--port", b"--max-concurrency", b"--queue-size", b"--body-limit", b"--mode", b"PORT"):
+    for option in (
+        b"--port",
+        b"--max-concurrency",
+        b"--queue-size",
+        b"--body-limit",
+        b"--mode",
+        b"PORT",
+        b"--exit-on-startup-failure",
+        b"STACKSYNC_EXIT_ON_STARTUP_FAILURE",
+    ):
         assert option in result.stdout
 
 
@@ -72,6 +126,7 @@ def test_a_jail_broken_at_runtime_is_500_and_unhealthy():
         # Cold mode execs the interpreter per request (warm mode forks an already running one).
         server = ServerProcess("--mode", "cold", "--python", str(interpreter))
         assert server.execute("def main():\n    return 'before'\n").status == 200
+        before = Scrape.parse(server.request("GET", "/metrics").body.decode("utf-8"))
         shutil.rmtree(directory)
 
         for attempt in range(3):
@@ -90,6 +145,17 @@ def test_a_jail_broken_at_runtime_is_500_and_unhealthy():
         assert health.status == 503
         assert health.json()["status"] == "unavailable"
         assert health.json()["type"] == "unavailable"
+
+        after = Scrape.parse(server.request("GET", "/metrics").body.decode("utf-8"))
+        assert after.value("stacksync_available") == 0
+        assert after.value("stacksync_unavailable_info", reason=health.json()["reason"]) == 1
+        failures = after.series("stacksync_sandbox_failures_total")
+        assert sum(failures.values()) - sum(before.series("stacksync_sandbox_failures_total").values()) == 3
+        assert all(dict(series).get("layer") for series in failures), failures
+        assert (
+            after.value("stacksync_http_requests_total", route="/execute", status="500", error_type="sandbox_error")
+            == 3
+        )
     finally:
         shutil.rmtree(directory, ignore_errors=True)
         if server is not None:

@@ -95,7 +95,7 @@ def test_head_answers_carry_no_body_on_any_route(server):
     connection.auto_open = 0
     try:
         connection.connect()
-        for path, status in [("/healthz", 200), ("/execute", 405), ("/missing", 404)]:
+        for path, status in [("/healthz", 200), ("/metrics", 200), ("/execute", 405), ("/missing", 404)]:
             connection.request("HEAD", path)
             raw = connection.getresponse()
             assert raw.status == status
