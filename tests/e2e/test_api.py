@@ -227,14 +227,24 @@ def test_killed_by_signal_is_exited_with_signal(server):
     assert body["stdout"] == "bye\n"
 
 
+# The harness keeps its own encoder and writer (patching json.dumps or os.write does nothing), but
+# the script can still find the result channel among its descriptors and write to it directly.
+WRITE_TO_EVERY_PIPE = (
+    "import os, stat\n"
+    "def main():\n"
+    "    for fd in range(3, 256):\n"
+    "        try:\n"
+    "            if stat.S_ISFIFO(os.fstat(fd).st_mode):\n"
+    "                os.write(fd, {frame!r})\n"
+    "        except OSError:\n"
+    "            pass\n"
+    "    {then}\n"
+)
+
+
 def test_corrupted_result_frame_is_invalid_result(server):
-    # The script sabotages the harness in its own process: the frame it then writes is cut short.
-    script = (
-        "import json\n"
-        "def main():\n"
-        "    json.dumps = lambda *a, **k: '{\"ok\": true, \"result\": [1'\n"
-        "    return 1\n"
-    )
+    # A cut-short frame, followed by the harness's own: the channel carries no valid frame.
+    script = WRITE_TO_EVERY_PIPE.format(frame=b'{"ok": true, "result": [1', then="return 1")
     body = script_error(server, script, "invalid_result")
     assert "invalid" in body["error"]
 
@@ -242,12 +252,9 @@ def test_corrupted_result_frame_is_invalid_result(server):
 @pytest.mark.parametrize("forged_type", ["sandbox_error", "internal"])
 def test_a_script_cannot_cause_a_5xx(server, forged_type):
     # A frame claiming our own failure is the script's doing: never a 500.
-    script = (
-        "import json\n"
-        "def main():\n"
-        f"    json.dumps = lambda *a, **k: '{{\"ok\": false, \"type\": \"{forged_type}\", \"message\": \"forged\"}}'\n"
-        "    return 1\n"
-    )
+    forged = b'{"ok": false, "type": "%s", "message": "forged"}' % forged_type.encode()
+    # Exiting at once, so that the forged frame is all the channel carries.
+    script = WRITE_TO_EVERY_PIPE.format(frame=forged, then="os._exit(0)")
     response = server.execute(script)
     assert response.status == 400, response
     assert response.json()["type"] == "invalid_result"
@@ -347,6 +354,8 @@ def test_unknown_path_is_404(server, path):
         ("PUT", "/execute", "POST"),
         ("DELETE", "/execute", "POST"),
         ("POST", "/healthz", "GET, HEAD"),
+        ("POST", "/metrics", "GET, HEAD"),
+        ("PUT", "/metrics", "GET, HEAD"),
     ],
 )
 def test_wrong_method_is_405_with_allow(server, method, path, allow):
