@@ -37,13 +37,16 @@ for mode in ${STACKSYNC_MODES:-cold warm}; do
 done
 
 if [[ -z "${STACKSYNC_SKIP_SANITIZERS:-}" ]]; then
-  cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DSTACKSYNC_SANITIZE=ON >/dev/null &&
+  # The sanitizer build also carries the fault-injection hooks (inert unless STACKSYNC_FAULTS).
+  cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DSTACKSYNC_SANITIZE=ON \
+    -DSTACKSYNC_FAULT_INJECTION=ON >/dev/null &&
     cmake --build build-asan -j"$(nproc)" >/dev/null || failed_stages+=("asan-build")
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
   stage unit-asan ctest --test-dir build-asan --output-on-failure --output-junit "$reports/unit-asan.xml"
   for suite in cli e2e; do
     [[ -d tests/$suite ]] && STACKSYNC_BIN="$root/build-asan/stacksync" stage "$suite-asan" pytest_suite "$suite-asan" "tests/$suite"
   done
+  STACKSYNC_FAULT_BIN="$root/build-asan/stacksync" stage fault pytest_suite fault tests/fault
   unset ASAN_OPTIONS UBSAN_OPTIONS
 fi
 

@@ -34,8 +34,12 @@ void set_limit_seconds(Outcome& outcome, const Limits& limits) {
 Outcome sandbox_error(std::string_view layer, std::string_view message) {
   Outcome outcome;
   outcome.error = ErrorType::sandbox_error;
-  outcome.message = "the sandbox could not be set up (" + std::string(layer) + ": " +
-                    std::string(message) + "); the script was not run";
+  // Errors from the jail usually name their layer already ("cgroup: mkdir ...").
+  const bool named = message.starts_with(layer) && message.substr(layer.size()).starts_with(":");
+  outcome.message =
+      "the sandbox could not be set up (" +
+      (named ? std::string(message) : std::string(layer) + ": " + std::string(message)) +
+      "); the script was not run";
   outcome.details["layer"] = layer;
   return outcome;
 }

@@ -328,10 +328,24 @@ class _Jail:
             _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
 
         self.fprog = SockFprog(len(bpf) // 8, ctypes.addressof(self.program))
-        # "<tmpfs bytes> <resource>:<soft>:<hard> ..."
-        words = header.split()
-        self.tmp_options = ("size=%d,nr_inodes=16384,mode=0700" % int(words[0])).encode()
-        self.rlimits = [tuple(int(x) for x in word.split(":")) for word in words[1:]]
+        # "tmp=<bytes> rlimit=<resource>:<soft>:<hard> ... [fault=<point>:<nth>]"
+        self.rlimits, self.faults = [], {}
+        for word in header.split():
+            key, _, value = word.partition("=")
+            if key == "tmp":
+                self.tmp_options = ("size=%d,nr_inodes=16384,mode=0700" % int(value)).encode()
+            elif key == "rlimit":
+                self.rlimits.append(tuple(int(x) for x in value.split(":")))
+            elif key == "fault":  # test builds only: make the nth spare or request fail its setup
+                point, _, nth = value.partition(":")
+                self.faults[point] = int(nth or 0)
+        self.counts = {}
+
+    def fault(self, point):
+        if point not in self.faults:
+            return False
+        self.counts[point] = self.counts.get(point, 0) + 1
+        return self.faults[point] in (0, self.counts[point])
 
     def check(self, rc, what):
         if rc != 0:
@@ -381,10 +395,11 @@ def zygote(header):
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         # The next child is pid 1 of a fresh pid namespace; then back to ours for the one after.
         jail.check(jail.libc.unshare(CLONE_NEWPID), "unshare(CLONE_NEWPID)")
+        fail_setup = jail.fault("spare_setup")
         pid = os.fork()
         if pid == 0:
             ours.close()
-            _spare_init(jail, theirs)
+            _spare_init(jail, theirs, fail_setup)
         jail.check(jail.libc.setns(own_pid_ns, CLONE_NEWPID), "setns(pid)")
         theirs.close()
         return ours
@@ -401,7 +416,7 @@ def zygote(header):
         while True:
             spare = spares.popleft() if spares else prepare_spare()
             try:
-                socket.send_fds(spare, [b"run"], fds)
+                socket.send_fds(spare, [b"fail" if jail.fault("payload_setup") else b"run"], fds)
                 break
             except OSError:
                 spare.close()  # that spare died while being prepared; use another
@@ -412,13 +427,18 @@ def zygote(header):
         spares.append(prepare_spare())
 
 
-def _spare_init(jail, requests):
+SETUP_FAILED = 0x7FFFFFFF  # in place of a wait status: the sandbox failed before the script ran
+
+
+def _spare_init(jail, requests, fail_setup):
     """G: pid 1 of a fresh pid namespace. Never returns."""
     import signal
     import socket
 
     libc, check = jail.libc, jail.check
     try:
+        if fail_setup:
+            raise OSError(1, "unshare: Operation not permitted (injected fault)")
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         os.closerange(5, requests.fileno())
         os.closerange(requests.fileno() + 1, 1 << 16)
@@ -438,6 +458,7 @@ def _spare_init(jail, requests):
         requests.close()
         to_payload.close()
         _spare_payload(jail, payload_end)
+    status = None
     try:
         payload_end.close()
         libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
@@ -452,17 +473,15 @@ def _spare_init(jail, requests):
             os.write(procs, b"0")
             os.write(procs, str(payload).encode())
             os.close(procs)
-        socket.send_fds(to_payload, [b"run"], [script, out, err, result])
-        to_payload.close()
+        socket.send_fds(to_payload, [message], [script, out, err, result])
         for fd in (script, out, err, result):
             os.close(fd)
-        if status != 5:
-            os.dup2(status, 5)
-            os.close(status)
         jail.drop_everything()
     except BaseException as exc:
         try:
             os.kill(payload, 9)
+            if status is not None:
+                os.write(status, SETUP_FAILED.to_bytes(4, "little", signed=True) + repr(exc).encode()[:4000])
         finally:
             _report_setup_failure(exc, 72)
     while True:
@@ -473,7 +492,15 @@ def _spare_init(jail, requests):
         except InterruptedError:
             continue
         if pid == payload:
-            os.write(5, wait_status.to_bytes(4, "little", signed=True))
+            # A payload that failed its own setup said why before exiting; the script never ran.
+            try:
+                failure = to_payload.recv(4096, socket.MSG_DONTWAIT)
+            except OSError:
+                failure = b""
+            if failure:
+                os.write(status, SETUP_FAILED.to_bytes(4, "little", signed=True) + failure)
+            else:
+                os.write(status, wait_status.to_bytes(4, "little", signed=True))
             os._exit(0)
 
 
@@ -496,6 +523,11 @@ def _spare_payload(jail, requests):
         message, fds, _, _ = socket.recv_fds(requests, 64, 8)
         if not message:
             os._exit(0)
+    except BaseException as exc:
+        _report_setup_failure(exc, 74)
+    try:
+        if message == b"fail":
+            raise OSError(1, "seccomp: Operation not permitted (injected fault)")
         # G has moved us into the request's cgroup: a cgroup namespace rooted there hides the rest.
         jail.check(jail.libc.unshare(CLONE_NEWCGROUP), "unshare(CLONE_NEWCGROUP)")
         null = os.open("/dev/null", os.O_RDONLY)
@@ -503,10 +535,16 @@ def _spare_payload(jail, requests):
         os.dup2(null, 0)
         for target, fd in zip((3, 1, 2, 4), lifted):
             os.dup2(fd, target)
-        os.closerange(5, 1 << 16)
+        keep = requests.fileno()  # open until the end of setup: it carries a failure to G
+        os.closerange(5, keep)
+        os.closerange(keep + 1, 1 << 16)
         jail.drop_everything()
+        requests.close()
     except BaseException as exc:
-        _report_setup_failure(exc, 74)
+        try:
+            requests.send(repr(exc).encode()[:4000])
+        finally:
+            os._exit(75)
     main()
 
 

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstring>
 
+#include "base/fault_injection.h"
 #include "engine/classify.h"
 #include "jail/supervisor.h"
 
@@ -98,9 +99,10 @@ WarmExecutor::WarmExecutor(std::unique_ptr<SandboxFactory> factory) : factory_(s
   const Limits& limits = factory_->config.limits;
   const jail::Rlimits r = factory_->rlimits();
   auto limit = [](int resource, unsigned long long soft, unsigned long long hard) {
-    return " " + std::to_string(resource) + ":" + std::to_string(soft) + ":" + std::to_string(hard);
+    return " rlimit=" + std::to_string(resource) + ":" + std::to_string(soft) + ":" +
+           std::to_string(hard);
   };
-  request_header_ = std::to_string(limits.tmpfs_bytes) +
+  request_header_ = "tmp=" + std::to_string(limits.tmpfs_bytes) + warm_fault_spec() +
                     limit(RLIMIT_CPU, r.cpu_seconds, r.cpu_seconds + 1) +
                     limit(RLIMIT_FSIZE, r.file_bytes, r.file_bytes) +
                     limit(RLIMIT_NOFILE, r.open_files, r.open_files) + limit(RLIMIT_CORE, 0, 0) +
@@ -312,6 +314,8 @@ Outcome WarmExecutor::run_once(std::string_view script, bool& zygote_died) {
     }
     ++zygote_->forks;
     ++forks_;
+    if (inject_fault("zygote_kill"))  // the zygote dies with this request in flight
+      ::kill(zygote_pid_locked(), SIGKILL);
     generation = zygote_->generation;
   }
   const long setup_us = micros_since(start);
@@ -337,11 +341,19 @@ Outcome WarmExecutor::run_once(std::string_view script, bool& zygote_died) {
   const bool oom =
       cgroup && (cgroup->oom_killed() || (termination.timed_out && cgroup->memory_limit_hit()));
   if (cgroup) reaper_.dispose(std::move(*cgroup));
+  if (!termination.setup_failure.empty())
+    return sandbox_error("warm_sandbox", to_valid_utf8(termination.setup_failure));
   if (!termination.status_reported && !termination.timed_out && !oom &&
       termination.result_capture.data.empty()) {
     // No report from the request's init: it was killed from outside, which happens when the
-    // zygote sandbox it lives under went away.
-    std::lock_guard lock(mutex_);
+    // zygote sandbox it lives under went away. That sandbox's init may still be on its way out.
+    std::unique_lock lock(mutex_);
+    if (zygote_ && zygote_->generation == generation) {
+      pollfd exited{zygote_->init.pidfd.get(), POLLIN, 0};
+      lock.unlock();
+      ::poll(&exited, 1, 200);
+      lock.lock();
+    }
     if (!zygote_alive_locked() || zygote_->generation != generation) {
       zygote_died = true;
       return sandbox_error("zygote", "the warm interpreter died while running this request");

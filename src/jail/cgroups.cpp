@@ -12,6 +12,8 @@
 #include <sstream>
 #include <thread>
 
+#include "base/fault_injection.h"
+
 namespace stacksync::jail {
 namespace {
 
@@ -313,6 +315,7 @@ Result<std::unique_ptr<CgroupTree>> CgroupTree::create() {
 }
 
 Result<RunCgroup> CgroupTree::create_run(const CgroupLimits& limits) {
+  if (inject_fault("cgroup_create")) return Error{"cgroup: write failed (injected fault)"};
   const std::string name = "/run-" + std::to_string(next_run_.fetch_add(1));
   std::vector<std::string> dirs;
   UniqueFd v2_dir;

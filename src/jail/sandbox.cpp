@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "base/fault_injection.h"
 #include "jail/capabilities.h"
 #include "jail/process.h"
 
@@ -145,6 +146,8 @@ SpawnResult spawn_sandbox(const SandboxSpec& spec) {
                  error_write.get(),
                  {release_write.get(), error_read.get()}};
   const int cgroup_fd = spec.cgroup != nullptr ? spec.cgroup->clone_into_fd() : -1;
+  if (inject_fault("sandbox_spawn"))
+    return SpawnFailure{"namespaces", "clone3: Operation not permitted (injected fault)"};
   int pidfd = -1;
   pid_t pid = clone_process(kNamespaceFlags | CLONE_PIDFD, &pidfd, cgroup_fd);
   if (pid < 0) return failure("namespaces", "clone3(user,pid,mount,net,ipc,uts)", errno);

@@ -134,7 +134,7 @@ Termination supervise_pipes_impl(const SupervisedPipes& pipes, Deadline deadline
   } streams[4] = {{pipes.stdout_fd, &result.stdout_capture, caps.output_bytes},
                   {pipes.stderr_fd, &result.stderr_capture, caps.output_bytes},
                   {pipes.result_fd, &result.result_capture, caps.result_bytes},
-                  {pipes.status_fd, &status, 16}};
+                  {pipes.status_fd, &status, 4096}};
   bool open[4];
   for (int i = 0; i < 4; ++i) open[i] = streams[i].fd >= 0;
   Deadline give_up = Deadline::max();
@@ -172,7 +172,15 @@ Termination supervise_pipes_impl(const SupervisedPipes& pipes, Deadline deadline
       if (!drain(stream.fd, *stream.capture, stream.cap)) open[map[slot]] = false;
     }
   }
-  if (finished_by_frame && status.data.size() != sizeof(int)) {
+  constexpr int kSetupFailed = 0x7FFFFFFF;  // the warm init's marker, see harness.py
+  int marker = 0;
+  if (status.data.size() >= sizeof(int)) std::memcpy(&marker, status.data.data(), sizeof(int));
+  if (marker == kSetupFailed) {
+    result.setup_failure = status.data.substr(sizeof(int));
+    if (result.setup_failure.empty()) result.setup_failure = "unknown";
+    result.exited = false;
+    result.status_reported = true;
+  } else if (finished_by_frame && status.data.size() != sizeof(int)) {
     result.exited = true;
     result.exit_code = 0;
   } else if (status.data.size() == sizeof(int) && !result.timed_out) {

@@ -36,6 +36,7 @@ struct Termination {
   int exit_code = 0;
   int term_signal = 0;
   bool status_reported = true;  // false: the sandbox's init died without reporting (killed)
+  std::string setup_failure;    // warm mode: the sandbox failed before the script ran, and why
   Capture stdout_capture;
   Capture stderr_capture;
   Capture result_capture;
