@@ -19,6 +19,22 @@ CANARY_ABSTRACT = "\0stacksync-attack-canary"
 
 
 
+def cgroup_of(pid):
+    """The memory (v1) or unified (v2) cgroup path of a process, or None if it is gone."""
+    try:
+        with open("/proc/%d/cgroup" % pid) as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return None
+    for line in lines:
+        _, controllers, path = line.split(":", 2)
+        if "memory" in controllers.split(",") or controllers == "":
+            if controllers == "" and any("memory" in l.split(":")[1] for l in lines):
+                continue
+            return path
+    return None
+
+
 class Canaries:
     """Listeners on the host's loopback that the network scripts try to reach. A sandbox sharing
     the host's network namespace would reach them; they count what arrives."""
@@ -183,6 +199,12 @@ class HostState:
         # every pid namespace holding such a process belongs to one of this suite's runs.
         our_namespaces = {ns for uid, ppid, ns, command in current.values()
                           if scripts in command and ns not in (None, self.own_pid_ns)}
+        # Warm mode keeps spare sandboxes ready below the zygote: they stay in the zygote's own
+        # cgroup until a request moves them into its run cgroup, so anything still in the cgroup
+        # of the service's direct sandboxed child (the zygote sandbox's init) is a spare.
+        pool_cgroups = {cgroup_of(key[0]) for key, value in current.items()
+                        if URL and value[1] == self.server_pid and value[0] in self.sandbox_uids}
+        pool_cgroups.discard(None)
         leftovers = []
         for key, (uid, ppid, pid_ns, command) in current.items():
             pid = key[0]
@@ -198,6 +220,8 @@ class HostState:
                 # Below the service, a sandbox's processes sit under another sandboxed process
                 # (its init or a zygote); a worker the service itself (re)started does not.
                 if not any(by_pid.get(a, (None,))[0] in self.sandbox_uids for a in ancestors):
+                    continue
+                if cgroup_of(pid) in pool_cgroups:
                     continue
             elif not (scripts in command or pid_ns in our_namespaces or os.getpid() in ancestors
                       or CLI_PIDS & set(ancestors)):

@@ -386,12 +386,13 @@ check_narrow_flags() {
     verdict="$("${PROBE[@]}" flagset "http://127.0.0.1:$port" 30 "$name" 2>&1)"
     rc=$?
     outcome="${verdict##*$'\n'}"
+    # (grep without -q: under pipefail, -q stopping early would fail the pipeline with SIGPIPE)
     state="$(podman inspect --format '{{.State.Status}} {{.State.ExitCode}}' "$name" 2>/dev/null)"
     if ((rc == 0)); then
       pass "flags [${flags:-none}]: $outcome"
-    elif ((rc == 3)) && container_logs "$name" | grep -qE '"severity": *"(ERROR|CRITICAL)"'; then
+    elif ((rc == 3)) && container_logs "$name" | grep -E '"severity": *"(ERROR|CRITICAL)"' >/dev/null; then
       pass "flags [${flags:-none}]: $outcome; its log says why"
-    elif [[ $state == "exited 3" ]] && container_logs "$name" | grep -qE '"severity": *"CRITICAL"'; then
+    elif [[ $state == "exited 3" ]] && container_logs "$name" | grep -E '"severity": *"CRITICAL"' >/dev/null; then
       outcome="refuses to start (exit 3): $(container_logs "$name" | grep -m1 -E '"severity": *"CRITICAL"' |
         /usr/bin/python3 -c 'import json, sys; print(json.loads(sys.stdin.read())["message"][:220])' 2>/dev/null)"
       pass "flags [${flags:-none}]: $outcome"
