@@ -20,6 +20,14 @@ if ! "$CXX" --version 2>/dev/null | grep -q clang; then
   exit 2
 fi
 
+fuzzer_runtime="$("$CXX" -print-resource-dir)/lib/linux/libclang_rt.fuzzer-$(uname -m).a"
+if [[ ! -f "$fuzzer_runtime" ]]; then
+  version="$("$CXX" --version | sed -n 's/.*clang version \([0-9]*\).*/\1/p' | head -n 1)"
+  echo "build.sh: no libFuzzer runtime at $fuzzer_runtime" >&2
+  echo "build.sh: apt-get install libclang-rt-${version}-dev (or libfuzzer-${version}-dev)" >&2
+  exit 2
+fi
+
 SANITIZE=(-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
   -fno-omit-frame-pointer)
 CXXFLAGS=(-std=c++20 -O1 -g -Wall -Wextra "${SANITIZE[@]}" -I"$ROOT/src" -I"$FUZZ_DIR")

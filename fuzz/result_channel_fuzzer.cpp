@@ -122,6 +122,30 @@ bool is_reported_non_finite_result(std::string_view frame,
   return result != nullptr && contains_non_finite(*result);
 }
 
+std::size_t string_detail_limit(std::string_view key) {
+  if (key == "traceback") return 64 * 1024;
+  if (key == "path") return 1024;
+  return 256;  // exception, value_type
+}
+
+// A string longer than its limit is cut and marked with "...". The cut must fall between
+// characters: what is left is the start of the script's own text, not a U+FFFD where a character
+// was split in two.
+void check_bounded_copy(std::string_view original, std::string_view copy, std::size_t limit) {
+  if (original.size() <= limit) {
+    FUZZ_CHECK(copy == original, "a string within its limit is copied unchanged");
+    return;
+  }
+  // Reported bug: the cut is made at the byte limit and a split character becomes U+FFFD.
+  if (stacksync::fuzz::tolerate_reported_bugs() &&
+      copy == stacksync::engine::to_valid_utf8(original.substr(0, limit)) + "...")
+    return;
+  FUZZ_CHECK(copy.size() <= limit + 3 && copy.ends_with("..."), "a long string is cut and marked");
+  FUZZ_CHECK(original.starts_with(copy.substr(0, copy.size() - 3)),
+             "a long string is cut between characters, keeping the start of its text");
+  FUZZ_CHECK(copy.size() + 3 >= limit, "a cut keeps all but the last character's bytes");
+}
+
 void check_decoded(std::string_view frame, const stacksync::engine::Outcome& outcome) {
   boost::system::error_code ec;
   if (outcome.ok()) {
@@ -148,18 +172,29 @@ void check_decoded(std::string_view frame, const stacksync::engine::Outcome& out
     return;
   }
   FUZZ_CHECK(is_claimable(outcome.error), "only script-claimable error types come from a frame");
-  // 4096 bytes of the script's message plus "...", or the fixed memory_limit message.
-  FUZZ_CHECK(outcome.message.size() <= 4096 + 3, "the message is bounded");
   boost::json::value whole = parse_strictly(frame, ec);
   FUZZ_CHECK(!ec && whole.is_object(), "an error frame is a JSON object");
-  const boost::json::value* type = whole.as_object().if_contains("type");
-  FUZZ_CHECK(is_string_equal_to(type, stacksync::engine::error_type_name(outcome.error)),
+  const boost::json::object& fields = whole.as_object();
+  FUZZ_CHECK(is_string_equal_to(fields.if_contains("type"),
+                                stacksync::engine::error_type_name(outcome.error)),
              "the error type is the one the frame named");
+  if (outcome.error != ErrorType::memory_limit) {  // memory_limit has a message of our own
+    const boost::json::value* message = fields.if_contains("message");
+    if (message != nullptr && message->is_string() && !message->as_string().empty())
+      check_bounded_copy(message->as_string(), outcome.message, 4096);
+    else
+      FUZZ_CHECK(outcome.message == stacksync::engine::error_type_name(outcome.error),
+                 "without a message of its own, an error is named by its type");
+  }
   for (const auto& detail : outcome.details) {
     FUZZ_CHECK(detail_is_documented(outcome.error, detail.key(), detail.value()),
                "only documented details, of the documented kind");
     if (detail.value().is_string()) {
-      FUZZ_CHECK(detail.value().as_string().size() <= 64 * 1024 + 3, "string details are bounded");
+      const boost::json::value* original = fields.if_contains(detail.key());
+      FUZZ_CHECK(original != nullptr && original->is_string(),
+                 "a string detail comes from the frame");
+      check_bounded_copy(original->as_string(), detail.value().as_string(),
+                         string_detail_limit(detail.key()));
     }
   }
 }
