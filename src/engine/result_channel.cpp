@@ -25,8 +25,12 @@ std::string bounded_string(const boost::json::value* v, std::size_t limit) {
   if (v == nullptr || !v->is_string()) return {};
   std::string s(v->as_string());
   if (s.size() > limit) {
-    s.resize(limit);
-    s = to_valid_utf8(s) + "...";
+    // Cut between characters: back up over continuation bytes (the parser already checked the
+    // string is valid UTF-8).
+    std::size_t cut = limit;
+    while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
+    s.resize(cut);
+    s += "...";
   }
   return s;
 }

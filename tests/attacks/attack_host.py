@@ -201,9 +201,12 @@ class HostState:
                           if scripts in command and ns not in (None, self.own_pid_ns)}
         # Warm mode keeps spare sandboxes ready below the zygote: they stay in the zygote's own
         # cgroup until a request moves them into its run cgroup, so anything still in the cgroup
-        # of the service's direct sandboxed child (the zygote sandbox's init) is a spare.
+        # of a sandbox init started by the service itself (a sandboxed process whose parent is
+        # not sandboxed: the zygote sandbox's init, once the runs are over) is a spare. The
+        # service's own pid is not used: in a container the listening pid is the port forwarder.
         pool_cgroups = {cgroup_of(key[0]) for key, value in current.items()
-                        if URL and value[1] == self.server_pid and value[0] in self.sandbox_uids}
+                        if URL and value[0] in self.sandbox_uids
+                        and by_pid.get(value[1], (None,))[0] not in self.sandbox_uids}
         pool_cgroups.discard(None)
         leftovers = []
         for key, (uid, ppid, pid_ns, command) in current.items():
