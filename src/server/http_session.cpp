@@ -151,14 +151,18 @@ void HttpSession::remember_request_line() {
 void HttpSession::on_header(beast::error_code ec, std::size_t bytes) {
   request_bytes_ += bytes;
   // Beast refuses a Content-Length over the body limit itself, once every field is parsed: the
-  // request is known (its id, its route for the log and the metrics) and is answered here.
-  const bool too_large = ec == http::error::body_limit;
-  if (ec && !too_large) return on_read_error(ec, "reading the request headers");
+  // request is known (its id, its route for the log and the metrics), so remember it before
+  // answering 413. (The parser is not "header done" then: content_length() must not be asked.)
+  if (ec == http::error::body_limit) {
+    remember_request_line();
+    return on_read_error(ec, "reading the request headers");
+  }
+  if (ec) return on_read_error(ec, "reading the request headers");
   remember_request_line();
   const auto& request = parser_->get();
 
   boost::optional<std::uint64_t> length = parser_->content_length();
-  if (length && (too_large || *length > context_.config.body_limit)) {
+  if (length && *length > context_.config.body_limit) {
     // Known too large from the headers alone: answer without reading a byte of the body.
     unread_input_ = true;
     return send(error_reply(http::status::payload_too_large, service_error::payload_too_large,
@@ -167,7 +171,6 @@ void HttpSession::on_header(beast::error_code ec, std::size_t bytes) {
                                 std::to_string(context_.config.body_limit) + " bytes",
                             request_id_, {{"limitBytes", context_.config.body_limit}}));
   }
-  if (too_large) return on_read_error(ec, "reading the request headers");
 
   if (beast::iequals(request[http::field::expect], "100-continue") && !parser_->is_done()) {
     continue_.emplace(http::status::continue_, request.version());

@@ -125,12 +125,16 @@ def test_body_at_the_limit_is_accepted(server):
 
 
 def test_body_over_the_limit_is_413(server):
-    response = server.request("POST", "/execute", execute_body_of_size(ONE_MIB + 1), JSON_HEADERS)
+    headers = dict(JSON_HEADERS, **{"X-Request-Id": "too-big-1"})
+    response = server.request("POST", "/execute", execute_body_of_size(ONE_MIB + 1), headers)
     assert response.status == 413
     body = response.json()
     assert body["type"] == "payload_too_large"
     assert body["limitBytes"] == ONE_MIB
-    assert body["requestId"] == response.headers["X-Request-Id"]
+    # Refused from its headers alone, the request is still known: its id and its path.
+    assert body["requestId"] == response.headers["X-Request-Id"] == "too-big-1"
+    record = server.wait_for_log(lambda r: r.get("requestId") == "too-big-1")
+    assert record["status"] == 413 and record["httpRequest"]["requestUrl"] == "/execute"
 
 
 def test_413_is_sent_without_reading_the_body(server):
