@@ -237,11 +237,13 @@ def mounts():
 def private_temp_dirs(tmp, shm):
     """A wrap for run_file: the CLI sees `tmp` as /tmp and `shm` as /dev/shm, in a mount
     namespace of its own that dies with it (/dev/shm first: both paths are under /tmp).
-    unshare and sh exec, so the pid stays the CLI's."""
+    unshare and sh exec, so the pid stays the CLI's. The binary is opened before the mounts and
+    run through that fd: a checkout under /tmp would otherwise vanish behind the private /tmp."""
     def wrap(command):
         return ["unshare", "--mount", "--propagation", "private", "sh", "-c",
-                'mount --bind "$2" /dev/shm && mount --bind "$1" /tmp && shift 2 && exec "$@"',
-                "sh", str(tmp), str(shm)] + command
+                'exec 9<"$3" && mount --bind "$2" /dev/shm && mount --bind "$1" /tmp && shift 3 && '
+                'exec /proc/self/fd/9 "$@"',
+                "sh", str(tmp), str(shm), command[0]] + command[1:]
     return wrap
 
 
