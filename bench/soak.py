@@ -443,9 +443,12 @@ class Server:
         args = [binary, "serve", "--host", "127.0.0.1", "--port", "0", "--mode", mode] + extra_args
         if private_dirs:
             # Both paths are bind-mounted over in a private mount namespace; sh execs, so the
-            # pid we hold is the server's. /dev/shm first: the sources live under /tmp.
+            # pid we hold is the server's. /dev/shm first: the sources live under /tmp. The
+            # binary runs through an fd opened before the mounts: a checkout under /tmp would
+            # otherwise vanish behind the private /tmp.
             args = ["unshare", "--mount", "--propagation", "private", "sh", "-c",
-                    'mount --bind "$2" /dev/shm && mount --bind "$1" /tmp && shift 2 && exec "$@"',
+                    'exec 9<"$3" && mount --bind "$2" /dev/shm && mount --bind "$1" /tmp && shift 3 && '
+                    'exec /proc/self/fd/9 "$@"',
                     "sh", private_dirs[0], private_dirs[1]] + args
         self.args = args
         self.lock = threading.Condition()
