@@ -90,5 +90,5 @@ link() {
   "$CXX" -fsanitize=fuzzer,address,undefined "${objects[@]}" -o "$OUT/${target}_fuzzer"
 }
 link result_channel result_channel.o outcome.o
-link request execute_request.o reply.o request_id.o result.o
+link request execute_request.o reply.o request_id.o result.o outcome.o
 link utf8 outcome.o

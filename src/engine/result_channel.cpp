@@ -6,6 +6,7 @@
 #include <boost/json/parse_options.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/string.hpp>
+#include <cmath>
 #include <utility>
 
 namespace stacksync::engine {
@@ -48,6 +49,26 @@ constexpr std::array<std::pair<std::string_view, ErrorType>, 8> kScriptErrors = 
     {"memory_limit", ErrorType::memory_limit},
 }};
 
+// Boost.JSON turns a number too large for a double (1e400, 0e999) into an infinity or a NaN,
+// which no strict JSON reader accepts back. The harness never sends one (it maps them to null),
+// so one in a frame means the script wrote the channel itself.
+bool all_numbers_finite(const boost::json::value& value) {
+  switch (value.kind()) {
+    case boost::json::kind::double_:
+      return std::isfinite(value.get_double());
+    case boost::json::kind::array:
+      for (const auto& item : value.get_array())
+        if (!all_numbers_finite(item)) return false;
+      return true;
+    case boost::json::kind::object:
+      for (const auto& member : value.get_object())
+        if (!all_numbers_finite(member.value())) return false;
+      return true;
+    default:
+      return true;
+  }
+}
+
 }  // namespace
 
 void decode_result_frame(std::string_view frame, const Limits& limits, Outcome& outcome) {
@@ -63,7 +84,8 @@ void decode_result_frame(std::string_view frame, const Limits& limits, Outcome& 
     std::string_view value = frame.substr(kSuccessPrefix.size());
     value.remove_suffix(1);
     boost::json::monotonic_resource scratch;
-    (void)boost::json::parse(value, ec, &scratch, options);
+    const boost::json::value checked = boost::json::parse(value, ec, &scratch, options);
+    if (!ec && !all_numbers_finite(checked)) return set_invalid(outcome, "a number out of range");
     if (!ec) {
       outcome.error = ErrorType::none;
       outcome.message.clear();
@@ -75,6 +97,7 @@ void decode_result_frame(std::string_view frame, const Limits& limits, Outcome& 
   boost::json::value parsed = boost::json::parse(frame, ec, {}, options);
   if (ec) return set_invalid(outcome, "not JSON (" + ec.message() + ")");
   if (!parsed.is_object()) return set_invalid(outcome, "not an object");
+  if (!all_numbers_finite(parsed)) return set_invalid(outcome, "a number out of range");
   boost::json::object& object = parsed.as_object();
   const boost::json::value* ok = object.if_contains("ok");
   if (ok == nullptr || !ok->is_bool()) return set_invalid(outcome, "no boolean \"ok\"");

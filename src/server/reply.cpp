@@ -2,13 +2,17 @@
 
 #include <boost/json/serialize.hpp>
 
+#include "engine/outcome.h"
+
 namespace stacksync::server {
 
 Reply error_reply(boost::beast::http::status status, std::string_view type,
                   std::string_view message, std::string_view request_id,
                   boost::json::object extra) {
   boost::json::object body;
-  body["error"] = message;
+  // Messages may quote request bytes (a target, a Content-Type): Boost.JSON would copy invalid
+  // UTF-8 through verbatim, so the reply stays valid JSON only if it is repaired first.
+  body["error"] = engine::to_valid_utf8(message);
   body["type"] = type;
   body["requestId"] = request_id;
   for (auto& member : extra) body[member.key()] = std::move(member.value());
