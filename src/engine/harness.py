@@ -295,7 +295,7 @@ def main():
 #   H, which sets its rlimits and reseeds every RNG, then waits.
 # Per request the service sends, over a SOCK_SEQPACKET socket on fd 4, the fds of one run:
 #   [script memfd, stdout, stderr, result channel, status pipe, cgroup.procs fd, ...]
-# The zygote passes them to a spare G and acks. G moves itself and H into the request's cgroups
+# The zygote passes them to a spare G and acks. G moves H into the request's cgroups
 # and hands H its fds; H enters a cgroup namespace rooted there, drops every capability, sets
 # no_new_privs and the seccomp filter (BPF from the service), and only then runs the script
 # exactly as the cold path does. G reaps and reports H's wait status. The service supervises
@@ -411,6 +411,8 @@ def zygote(header):
             message, fds, _, _ = socket.recv_fds(control, 64, 16)
         except InterruptedError:
             continue
+        except OSError:
+            message = b""
         if not message:
             os._exit(0)  # the service closed the socket
         while True:
@@ -462,15 +464,18 @@ def _spare_init(jail, requests, fail_setup):
     try:
         payload_end.close()
         libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
-        message, fds, _, _ = socket.recv_fds(requests, 64, 16)
+        try:
+            message, fds, _, _ = socket.recv_fds(requests, 64, 16)
+        except OSError:
+            message = b""
         if not message:
             os.kill(payload, 9)
             os._exit(0)  # the zygote went away before using this spare
         requests.close()
         script, out, err, result, status = fds[:5]
-        # Both of us join the request's cgroups before the script allocates anything.
+        # The payload joins the request's cgroups before the script allocates anything. G stays
+        # in the zygote's: it only waits, and it exits when the payload does (or is killed).
         for procs in fds[5:]:
-            os.write(procs, b"0")
             os.write(procs, str(payload).encode())
             os.close(procs)
         socket.send_fds(to_payload, [message], [script, out, err, result])
@@ -497,10 +502,12 @@ def _spare_init(jail, requests, fail_setup):
                 failure = to_payload.recv(4096, socket.MSG_DONTWAIT)
             except OSError:
                 failure = b""
-            if failure:
-                os.write(status, SETUP_FAILED.to_bytes(4, "little", signed=True) + failure)
-            else:
-                os.write(status, wait_status.to_bytes(4, "little", signed=True))
+            report = (SETUP_FAILED.to_bytes(4, "little", signed=True) + failure if failure
+                      else wait_status.to_bytes(4, "little", signed=True))
+            try:
+                os.write(status, report)
+            except OSError:
+                pass  # the service already had the script's answer and stopped listening
             os._exit(0)
 
 
@@ -520,9 +527,12 @@ def _spare_payload(jail, requests):
         numpy = sys.modules.get("numpy")
         if numpy is not None:
             numpy.random.seed()
-        message, fds, _, _ = socket.recv_fds(requests, 64, 8)
+        try:
+            message, fds, _, _ = socket.recv_fds(requests, 64, 8)
+        except OSError:
+            message = b""
         if not message:
-            os._exit(0)
+            os._exit(0)  # this spare was never used: its init or the zygote went away
     except BaseException as exc:
         _report_setup_failure(exc, 74)
     try:

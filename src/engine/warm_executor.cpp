@@ -27,7 +27,6 @@ using Clock = std::chrono::steady_clock;
 constexpr std::uint64_t kZygoteMemoryBytes = 1ull << 30;
 constexpr int kZygotePids = 256;
 constexpr int kZygoteStartTimeoutMs = 60000;  // python + numpy + pandas, on a loaded machine
-constexpr int kForkAckTimeoutMs = 5000;
 constexpr int kMaxForksPerZygote = 5000;
 
 long micros_since(Clock::time_point start) {
@@ -255,6 +254,24 @@ Status WarmExecutor::start_zygote_locked() {
   return {};
 }
 
+Status WarmExecutor::collect_acks_locked() {
+  char buffer[64];
+  for (;;) {
+    ssize_t got = ::recv(zygote_->control.get(), buffer, sizeof(buffer), MSG_DONTWAIT);
+    if (got > 0) {
+      --zygote_->unacknowledged;
+      continue;
+    }
+    if (got == 0) return Error{"zygote closed its socket (it died)"};
+    if (errno == EINTR) continue;
+    if (errno != EAGAIN && errno != EWOULDBLOCK) return errno_error("read zygote acks", errno);
+    break;
+  }
+  // The acks trail the requests by one fork at most; many missing means the zygote is stuck.
+  if (zygote_->unacknowledged > 64) return Error{"zygote stopped acknowledging requests"};
+  return {};
+}
+
 Outcome WarmExecutor::run(std::string_view script) {
   bool zygote_died = false;
   Outcome outcome = run_once(script, zygote_died);
@@ -305,14 +322,18 @@ Outcome WarmExecutor::run_once(std::string_view script, bool& zygote_died) {
     if (!zygote_alive_locked() || zygote_->forks >= kMaxForksPerZygote) {
       if (auto s = start_zygote_locked(); !s) return sandbox_error("zygote", s.error().message);
     }
-    Status sent = send_with_fds(zygote_->control.get(), "run", fds);
-    if (sent) sent = expect_message(zygote_->control.get(), "forked", kForkAckTimeoutMs);
+    // The zygote acks each request once it has handed it to a spare. The ack is not waited for
+    // (the request's own pipes tell how it went); earlier acks are collected here, and a zygote
+    // that stopped acking long ago is treated as dead.
+    Status sent = collect_acks_locked();
+    if (sent) sent = send_with_fds(zygote_->control.get(), "run", fds);
     if (!sent) {
       stop_zygote_locked();
       zygote_died = true;
       return sandbox_error("zygote", sent.error().message);
     }
     ++zygote_->forks;
+    ++zygote_->unacknowledged;
     ++forks_;
     if (inject_fault("zygote_kill"))  // the zygote dies with this request in flight
       ::kill(zygote_pid_locked(), SIGKILL);

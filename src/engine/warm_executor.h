@@ -42,6 +42,7 @@ class WarmExecutor final : public Executor {
     std::optional<jail::RunCgroup> cgroup;
     UniqueFd control;
     int forks = 0;
+    int unacknowledged = 0;  // requests sent whose ack has not been read yet
     int generation = 0;
   };
   enum class Dispatch { sent, zygote_failed, setup_failed };
@@ -50,6 +51,7 @@ class WarmExecutor final : public Executor {
   Status start_zygote_locked();
   void stop_zygote_locked();
   bool zygote_alive_locked() const;
+  Status collect_acks_locked();
   int zygote_pid_locked() const;
   Outcome run_once(std::string_view script, bool& zygote_died);
 
