@@ -6,8 +6,8 @@
 # The jail inside needs what container runtimes withhold by default: an unmasked /proc (for the
 # sandboxes' own proc mounts) and a writable cgroup; CAP_SYS_ADMIN is enough for the entrypoint
 # to provide both (see deploy/container-entrypoint.sh). Without them the service fails closed:
-# a CRITICAL log line names the missing layer and it exits with status 3. deploy/README-deploy.md
-# lists the narrower flag sets that were tested and what each gives.
+# a CRITICAL log line names the missing layer, and /healthz and /execute answer 503 with it (no
+# script ever runs). The README lists the narrower flag sets that were tested and what each gives.
 
 # ---- build stage: compilers and -dev packages live only here -------------------------------
 FROM debian:bookworm AS build

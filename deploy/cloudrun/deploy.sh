@@ -26,14 +26,14 @@ fi
 gcloud builds submit --project "$PROJECT" --tag "$IMAGE" .
 
 # --execution-environment gen2: a full Linux kernel; gen1 (gVisor) cannot host the jail and the
-#   service refuses to start there.
+#   service answers 503 there, with a reason that says to use gen2.
 # --concurrency 10 = STACKSYNC_MAX_CONCURRENCY + STACKSYNC_QUEUE_SIZE: Cloud Run never sends an
 #   instance more than its admission control accepts.
 # --memory 2Gi: two 512 MiB sandboxes, the warm interpreters and the service, with headroom.
 # STACKSYNC_DRAIN_TIMEOUT=8s: Cloud Run kills 10 s after SIGTERM; in-flight scripts finish first.
 # --no-cpu-throttling: warm interpreters are re-forked and cgroups reaped between requests.
 # Probes on /healthz: 200 only once the sandbox works (no traffic before); if the jail cannot be
-#   built, the service exits with a CRITICAL log line and the revision never becomes ready.
+#   built, the service logs a CRITICAL line, answers 503 and the revision never becomes ready.
 if [[ ${PUBLIC:-0} == 1 ]]; then auth=--allow-unauthenticated; else auth=--no-allow-unauthenticated; fi
 gcloud run deploy "$SERVICE" \
   --project "$PROJECT" \
