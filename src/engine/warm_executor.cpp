@@ -141,7 +141,9 @@ void WarmExecutor::watch_zygote() {
   while (!stopping_) {
     stop_.wait_for(lock, std::chrono::milliseconds(50));
     if (stopping_) return;
-    if (zygote_alive_locked() && !zygote_grew_locked()) continue;
+    const bool alive = zygote_alive_locked();
+    zygote_up_ = alive;
+    if (alive && !zygote_grew_locked()) continue;
     if (auto s = start_zygote_locked(); !s) {
       std::fprintf(stderr, "stacksync: could not replace the warm interpreter: %s\n",
                    s.error().message.c_str());
@@ -180,7 +182,6 @@ int WarmExecutor::zygote_pid_locked() const {
 }
 
 int WarmExecutor::zygotes_started() const {
-  std::lock_guard lock(mutex_);
   return zygotes_started_;
 }
 
@@ -200,6 +201,7 @@ void WarmExecutor::stop_zygote_locked() {
   }
   if (zygote_->cgroup) (void)zygote_->cgroup->destroy();
   zygote_.reset();
+  zygote_up_ = false;
 }
 
 Status WarmExecutor::start_zygote_locked() {
@@ -251,6 +253,7 @@ Status WarmExecutor::start_zygote_locked() {
   }
   zygote_.emplace(std::move(zygote));
   zygote_start_rss_kb_ = rss_kb(zygote_pid_locked());
+  zygote_up_ = true;
   return {};
 }
 
@@ -283,10 +286,9 @@ Outcome WarmExecutor::run(std::string_view script) {
 
 EngineStats WarmExecutor::stats() const {
   EngineStats stats = stats_.snapshot();
-  std::lock_guard lock(mutex_);
-  stats.warm_pool_size = zygote_alive_locked() ? 1 : 0;
+  stats.warm_pool_size = zygote_up_ ? 1 : 0;
   stats.zygote_forks = forks_;
-  stats.zygote_starts = static_cast<std::uint64_t>(zygotes_started_);
+  stats.zygote_starts = static_cast<std::uint64_t>(zygotes_started_.load());
   return stats;
 }
 

@@ -8,6 +8,7 @@
 // on the new one. Zygotes are recycled after ExecutorConfig::zygote_max_forks requests.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -65,11 +66,13 @@ class WarmExecutor final : public Executor {
   std::string request_header_;  // tmpfs size and rlimits, passed to the zygote at its start
   mutable std::mutex mutex_;
   std::optional<Zygote> zygote_;  // guarded by mutex_
-  int zygotes_started_ = 0;       // guarded by mutex_
+  // Counters read by stats() without mutex_, which a zygote start holds for up to a minute.
+  std::atomic<int> zygotes_started_{0};
+  std::atomic<bool> zygote_up_{false};
   long zygote_start_rss_kb_ = 0;  // guarded by mutex_
   bool stopping_ = false;         // guarded by mutex_
   std::condition_variable stop_;
-  std::uint64_t forks_ = 0;  // guarded by mutex_
+  std::atomic<std::uint64_t> forks_{0};
   StatsRecorder stats_;
   std::thread watcher_;  // started last, joined first
 };
