@@ -59,6 +59,7 @@ declare -A PROJECT_OBJECTS=(
   [result_channel.o]="$ROOT/src/engine/result_channel.cpp"
   [execute_request.o]="$ROOT/src/server/execute_request.cpp"
   [reply.o]="$ROOT/src/server/reply.cpp"
+  [json_log.o]="$ROOT/src/server/json_log.cpp"
   [request_id.o]="$ROOT/src/server/request_id.cpp"
 )
 
@@ -90,5 +91,5 @@ link() {
   "$CXX" -fsanitize=fuzzer,address,undefined "${objects[@]}" -o "$OUT/${target}_fuzzer"
 }
 link result_channel result_channel.o outcome.o
-link request execute_request.o reply.o request_id.o result.o outcome.o
+link request execute_request.o reply.o request_id.o json_log.o result.o outcome.o
 link utf8 outcome.o

@@ -4,7 +4,8 @@
 //   - as a Content-Type value: is_acceptable_content_type, checked against its own promises;
 //   - as an X-Request-Id: only safe ids are echoed;
 //   - as the message of an error reply: the 404 and 415 bodies quote request bytes (the target,
-//     the Content-Type), and whatever they quote, the body must stay valid JSON.
+//     the Content-Type), and whatever they quote, the body must stay valid JSON;
+//   - as a request target in a log line, and (when it is JSON) as a log field's value.
 #include <boost/beast/http/status.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/parse_options.hpp>
@@ -17,6 +18,7 @@
 
 #include "fuzz_support.h"
 #include "server/execute_request.h"
+#include "server/json_log.h"
 #include "server/reply.h"
 #include "server/request_id.h"
 
@@ -113,6 +115,39 @@ void check_request_id(std::string_view candidate) {
         "an id cannot split a header or a log line");
 }
 
+// The request log line quotes the target ("GET <target> 404", "requestUrl"). It must be one JSON
+// object whatever the target holds, or log readers (Cloud Logging, jq) cannot parse it.
+void check_log_line(std::string_view target) {
+  // Reported bug: log lines carry the target's bytes unrepaired.
+  if (stacksync::fuzz::tolerate_reported_bugs() && !stacksync::fuzz::is_valid_utf8(target)) return;
+  const std::string line = server::to_spaced_json(boost::json::object{
+      {"message", "GET " + std::string(target) + " 404"}, {"requestUrl", target}});
+  boost::system::error_code ec;
+  boost::json::value parsed = boost::json::parse(line, ec);
+  FUZZ_CHECK(!ec && parsed.is_object(), "a log line is a JSON object");
+  const boost::json::value* url = parsed.as_object().if_contains("requestUrl");
+  FUZZ_CHECK(url != nullptr && url->is_string(), "the log line keeps its fields");
+  if (stacksync::fuzz::is_valid_utf8(target))
+    FUZZ_CHECK(url->as_string() == target, "a target that is valid UTF-8 is logged as it is");
+}
+
+// Log fields are written with the project's own spaced serializer (numbers in shortest form,
+// non-finite ones as null); whatever JSON goes in, JSON must come out.
+void check_spaced_json(std::string_view text) {
+  boost::json::parse_options options;
+  options.max_depth = 64;
+  boost::system::error_code ec;
+  boost::json::value value = boost::json::parse(text, ec, {}, options);
+  if (ec) return;
+  const std::string spaced = server::to_spaced_json(value);
+  options.max_depth = 65;
+  boost::json::value reparsed = boost::json::parse(spaced, ec, {}, options);
+  FUZZ_CHECK(!ec, "the spaced form of a JSON value is JSON");
+  FUZZ_CHECK(reparsed.kind() == value.kind() ||
+                 (value.is_number() && (reparsed.is_number() || reparsed.is_null())),
+             "the spaced form keeps the value's kind");
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -122,8 +157,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   check_request_id(input);
   // The server quotes request bytes in its error messages ("no such endpoint: <target>",
   // "Content-Type must be application/json, got '<value>'"), so an error reply must be valid JSON
-  // whatever its message holds. Reported bug: bytes that are not UTF-8 go out unchanged.
-  if (!stacksync::fuzz::tolerate_reported_bugs() || stacksync::fuzz::is_valid_utf8(input))
-    check_error_reply(input, "fuzz-request");
+  // whatever its message holds (found by this fuzzer: they went out raw; fixed in 4949091).
+  check_error_reply(input, "fuzz-request");
+  check_log_line(input);
+  check_spaced_json(input);
   return 0;
 }

@@ -7,6 +7,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/parse_options.hpp>
 #include <boost/json/value.hpp>
+#include <cfloat>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -76,7 +77,11 @@ bool same_json(const boost::json::value& a, const boost::json::value& b) {
   if (a.is_double() && b.is_double()) {
     const double x = a.as_double(), y = b.as_double();
     if (std::isnan(x) || std::isnan(y)) return std::isnan(x) && std::isnan(y);
-    if (std::isinf(x) || std::isinf(y)) return x == y;
+    // A number at the very top of the double range can read as infinity in one place and as
+    // DBL_MAX in another.
+    if (std::isinf(x) || std::isinf(y))
+      return x == y || (std::signbit(x) == std::signbit(y) &&
+                        std::min(std::fabs(x), std::fabs(y)) >= 0.9999999999999 * DBL_MAX);
     return std::fabs(x - y) <= 1e-14 * std::max(std::fabs(x), std::fabs(y));
   }
   if (a.kind() != b.kind()) return a == b;  // int64 1 and uint64 1 are equal, say
@@ -95,31 +100,6 @@ bool same_json(const boost::json::value& a, const boost::json::value& b) {
     return true;
   }
   return a == b;
-}
-
-bool contains_non_finite(const boost::json::value& value) {
-  if (value.is_double()) return !std::isfinite(value.as_double());
-  if (value.is_array())
-    return std::any_of(value.as_array().begin(), value.as_array().end(), contains_non_finite);
-  if (value.is_object())
-    return std::any_of(value.as_object().begin(), value.as_object().end(),
-                       [](const auto& member) { return contains_non_finite(member.value()); });
-  return false;
-}
-
-// Reported bug: a success frame not in the harness's exact layout (e.g. {"result":1e400,"ok":true})
-// is re-serialized, and a number Boost.JSON read as non-finite comes out as the non-JSON token
-// Infinity or NaN (1e400 is infinite; 0e400 becomes NaN in Boost 1.81).
-bool is_reported_non_finite_result(std::string_view frame,
-                                   const stacksync::engine::Outcome& outcome) {
-  boost::system::error_code ec;
-  if (!outcome.ok()) return false;
-  (void)parse_strictly(outcome.result_json, ec);
-  if (!ec) return false;
-  boost::json::value whole = parse_strictly(frame, ec);
-  if (ec || !whole.is_object()) return false;
-  const boost::json::value* result = whole.as_object().if_contains("result");
-  return result != nullptr && contains_non_finite(*result);
 }
 
 std::size_t string_detail_limit(std::string_view key) {
@@ -234,8 +214,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   outcome.error = ErrorType::sandbox_error;  // the decoder must overwrite it in every case
   stacksync::engine::decode_result_frame(frame, stacksync::engine::Limits{}, outcome);
   FUZZ_CHECK(outcome.error != ErrorType::sandbox_error, "every frame gets an outcome");
-  if (stacksync::fuzz::tolerate_reported_bugs() && is_reported_non_finite_result(frame, outcome))
-    return 0;
   check_decoded(frame, outcome);
 
   // The same script also controls its stdout; reuse the bytes so rendering sees hostile output.
