@@ -3,12 +3,15 @@
 #include <unistd.h>
 
 #include <boost/json/serialize.hpp>
+#include <boost/json/string.hpp>
 #include <cerrno>
 #include <charconv>
 #include <chrono>
 #include <cmath>
 #include <ctime>
 #include <mutex>
+
+#include "engine/outcome.h"
 
 namespace stacksync::server {
 namespace {
@@ -21,7 +24,7 @@ void append_spaced(std::string& out, const boost::json::value& value) {
       for (const auto& member : value.get_object()) {
         if (!first) out += ", ";
         first = false;
-        out += boost::json::serialize(boost::json::string_view(member.key()));
+        out += boost::json::serialize(boost::json::string(engine::to_valid_utf8(member.key())));
         out += ": ";
         append_spaced(out, member.value());
       }
@@ -51,6 +54,10 @@ void append_spaced(std::string& out, const boost::json::value& value) {
       out.append(text, ec == std::errc() ? end : text);
       break;
     }
+    case boost::json::kind::string:
+      // Log fields quote request bytes (the target): repaired, or the line stops being JSON.
+      out += boost::json::serialize(boost::json::string(engine::to_valid_utf8(value.get_string())));
+      break;
     default:
       out += boost::json::serialize(value);
   }
