@@ -8,51 +8,13 @@
 
 #include "base/unique_fd.h"
 #include "engine/classify.h"
+#include "engine/run_plumbing.h"
 #include "jail/sandbox.h"
 #include "jail/supervisor.h"
 
 namespace stacksync::engine {
 
 extern const char kHarnessSource[];
-
-namespace {
-
-using Clock = std::chrono::steady_clock;
-
-long micros_since(Clock::time_point start) {
-  return std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start).count();
-}
-
-struct Pipe {
-  UniqueFd read_end, write_end;
-};
-
-Result<Pipe> make_pipe() {
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) return errno_error("pipe2", errno);
-  Pipe pipe{UniqueFd(fds[0]), UniqueFd(fds[1])};
-  ::fcntl(pipe.read_end.get(), F_SETFL, O_NONBLOCK);
-  return pipe;
-}
-
-// The script travels as a sealed memfd: no pipe to feed, nothing the sandbox can change.
-Result<UniqueFd> script_memfd(std::string_view script) {
-  UniqueFd fd(::memfd_create("script.py", MFD_CLOEXEC | MFD_ALLOW_SEALING));
-  if (!fd) return errno_error("memfd_create", errno);
-  const char* data = script.data();
-  std::size_t left = script.size();
-  while (left > 0) {
-    ssize_t n = ::write(fd.get(), data, left);
-    if (n <= 0) return errno_error("write script", errno);
-    data += n;
-    left -= static_cast<std::size_t>(n);
-  }
-  ::lseek(fd.get(), 0, SEEK_SET);
-  ::fcntl(fd.get(), F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL);
-  return fd;
-}
-
-}  // namespace
 
 ColdExecutor::ColdExecutor(std::unique_ptr<SandboxFactory> factory)
     : factory_(std::move(factory)),
@@ -77,7 +39,7 @@ Outcome ColdExecutor::run_uncounted(std::string_view script) {
   }
   auto out = make_pipe(), err = make_pipe(), result = make_pipe(), status = make_pipe();
   if (!out || !err || !result || !status) return sandbox_error("internal", "pipe2 failed");
-  auto script_fd = script_memfd(script);
+  auto script_fd = sealed_memfd("script.py", script.data(), script.size());
   if (!script_fd) return sandbox_error("internal", script_fd.error().message);
   UniqueFd dev_null(::open("/dev/null", O_RDONLY | O_CLOEXEC));
   if (!dev_null) return sandbox_error("internal", "open /dev/null failed");
