@@ -49,17 +49,6 @@ inline bool is_valid_utf8(std::string_view text) {
   return true;
 }
 
-// FUZZ_TOLERATE_REPORTED_BUGS=1 lets a long exploratory run go past bugs that are reported but
-// not fixed yet (each target says which), instead of stopping at the first, shallow one. The
-// regression replay and CI never set it.
-inline bool tolerate_reported_bugs() {
-  static const bool tolerate = [] {
-    const char* setting = std::getenv("FUZZ_TOLERATE_REPORTED_BUGS");
-    return setting != nullptr && std::string_view(setting) == "1";
-  }();
-  return tolerate;
-}
-
 }  // namespace stacksync::fuzz
 
 // Stops the fuzzer with the failed invariant named; abort() makes libFuzzer save the input.
