@@ -1,4 +1,4 @@
-// POST /execute's input is the client's, so every byte is hostile. One input is used four ways,
+// POST /execute's input is the client's, so every byte is hostile. One input is used five ways,
 // each a piece of the server's request validation:
 //   - as the body: parse_execute_body yields a non-empty script or an invalid_request message;
 //   - as a Content-Type value: is_acceptable_content_type, checked against its own promises;
