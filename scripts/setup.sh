@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 packages=(g++ cmake make pkg-config libseccomp-dev libboost1.81-dev libboost-json1.81-dev
           python3 python3-numpy python3-pandas)
 if [[ "${1:-}" == "--tests" ]]; then
-  packages+=(libgtest-dev googletest python3-pytest clang-format procps)
+  packages+=(libgtest-dev googletest python3-pytest clang-format procps clang libclang-rt-14-dev util-linux)
 fi
 missing=()
 for p in "${packages[@]}"; do
