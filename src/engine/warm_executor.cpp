@@ -317,8 +317,10 @@ Outcome WarmExecutor::run_once(std::string_view script, bool& zygote_died) {
   script_fd->reset();
   procs.clear();
 
+  // The script's 5 s start once the request is handed to the zygote: waiting for a zygote
+  // (re)start or for the lock is ours, not the user's, time.
   const auto run_start = Clock::now();
-  const auto deadline = start + std::chrono::milliseconds(limits.wall_ms);
+  const auto deadline = run_start + std::chrono::milliseconds(limits.wall_ms);
   jail::Termination termination = jail::supervise_pipes(
       {out->read_end.get(), err->read_end.get(), result->read_end.get(), status->read_end.get()},
       deadline, {limits.output_bytes, limits.result_bytes + 4096}, [&] {
