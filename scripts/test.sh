@@ -52,6 +52,8 @@ fi
 
 [[ -d tests/soak ]] && stage soak pytest_suite soak tests/soak
 [[ -x tests/tsan/run.sh ]] && stage tsan tests/tsan/run.sh
+# The breakdown benchmark's patch must keep applying, and its stamps must keep adding up.
+[[ -x bench/breakdown/breakdown.sh ]] && stage breakdown bench/breakdown/breakdown.sh --requests 50
 [[ -x fuzz/run.sh ]] && stage fuzz fuzz/run.sh "${STACKSYNC_FUZZ_SECONDS:-60}"
 
 if [[ -z "${STACKSYNC_SKIP_CONTAINER:-}" && -x tests/container/run.sh ]]; then
