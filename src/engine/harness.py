@@ -292,14 +292,15 @@ def main():
 # It keeps a few spare sandboxes ready, prepared ahead of any request:
 #   G, forked into a fresh pid namespace as its pid 1, unshares fresh mount, network, ipc and uts
 #   namespaces, mounts a private /tmp and a /proc of its own, and forks
-#   H, which sets its rlimits and reseeds every RNG, then waits.
+#   H, which sets its rlimits and reseeds every RNG, then waits. G then drops every privilege and
+#   only waits for H.
 # Per request the service sends, over a SOCK_SEQPACKET socket on fd 4, the fds of one run:
 #   [script memfd, stdout, stderr, result channel, status pipe, cgroup.procs fd, ...]
-# The zygote passes them to a spare G and acks. G moves H into the request's cgroups
-# and hands H its fds; H enters a cgroup namespace rooted there, drops every capability, sets
-# no_new_privs and the seccomp filter (BPF from the service), and only then runs the script
-# exactly as the cold path does. G reaps and reports H's wait status. The service supervises
-# through the pipes and kills through the cgroup.
+# The zygote passes them straight to a spare's H (and the status pipe to its G) and acks. H moves
+# itself into the request's cgroups, enters a cgroup namespace rooted there, drops every
+# capability, sets no_new_privs and the seccomp filter (BPF from the service), and only then runs
+# the script exactly as the cold path does. G reaps and reports H's wait status. The service
+# supervises through the pipes and kills through the cgroup.
 
 CLONE_NEWNS, CLONE_NEWCGROUP, CLONE_NEWUTS = 0x00020000, 0x02000000, 0x04000000
 CLONE_NEWIPC, CLONE_NEWPID, CLONE_NEWNET = 0x08000000, 0x20000000, 0x40000000
@@ -392,17 +393,21 @@ def zygote(header):
     gc.freeze()  # forked children then do not touch (and copy) the preloaded objects' pages
 
     def prepare_spare():
-        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        """A spare sandbox: returns the zygote's sockets to its init (G) and its payload (H)."""
+        to_init, init_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        to_payload, payload_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         # The next child is pid 1 of a fresh pid namespace; then back to ours for the one after.
         jail.check(jail.libc.unshare(CLONE_NEWPID), "unshare(CLONE_NEWPID)")
         fail_setup = jail.fault("spare_setup")
         pid = os.fork()
         if pid == 0:
-            ours.close()
-            _spare_init(jail, theirs, fail_setup)
+            to_init.close()
+            to_payload.close()
+            _spare_init(jail, init_end, payload_end, fail_setup)
         jail.check(jail.libc.setns(own_pid_ns, CLONE_NEWPID), "setns(pid)")
-        theirs.close()
-        return ours
+        init_end.close()
+        payload_end.close()
+        return to_init, to_payload
 
     spares = collections.deque(prepare_spare() for _ in range(SPARES))
     control.send(b"ready")
@@ -415,14 +420,19 @@ def zygote(header):
             message = b""
         if not message:
             os._exit(0)  # the service closed the socket
+        run_fds, status_fd = fds[:4] + fds[5:], fds[4:5]
         while True:
-            spare = spares.popleft() if spares else prepare_spare()
+            to_init, to_payload = spares.popleft() if spares else prepare_spare()
             try:
-                socket.send_fds(spare, [b"fail" if jail.fault("payload_setup") else b"run"], fds)
+                # The payload first: it is on the request's critical path, its init is not.
+                socket.send_fds(to_payload, [b"fail" if jail.fault("payload_setup") else b"run"], run_fds)
+                socket.send_fds(to_init, [b"status"], status_fd)
                 break
             except OSError:
-                spare.close()  # that spare died while being prepared; use another
-        spare.close()
+                to_init.close()  # that spare died while being prepared; use another
+                to_payload.close()
+        to_init.close()
+        to_payload.close()
         for fd in fds:
             os.close(fd)
         control.send(b"forked")
@@ -432,7 +442,7 @@ def zygote(header):
 SETUP_FAILED = 0x7FFFFFFF  # in place of a wait status: the sandbox failed before the script ran
 
 
-def _spare_init(jail, requests, fail_setup):
+def _spare_init(jail, zygote_socket, payload_socket, fail_setup):
     """G: pid 1 of a fresh pid namespace. Never returns."""
     import signal
     import socket
@@ -442,8 +452,10 @@ def _spare_init(jail, requests, fail_setup):
         if fail_setup:
             raise OSError(1, "unshare: Operation not permitted (injected fault)")
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-        os.closerange(5, requests.fileno())
-        os.closerange(requests.fileno() + 1, 1 << 16)
+        keep = sorted((zygote_socket.fileno(), payload_socket.fileno()))
+        os.closerange(5, keep[0])
+        os.closerange(keep[0] + 1, keep[1])
+        os.closerange(keep[1] + 1, 1 << 16)
         os.close(CONTROL_FD)
         check(libc.unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS), "unshare")
         check(libc.mount(None, b"/", None, MS_REC | MS_PRIVATE, None), "make / private")
@@ -452,36 +464,30 @@ def _spare_init(jail, requests, fail_setup):
         check(libc.mount(b"proc", b"/proc", b"proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, b"hidepid=2"),
               "mount /proc")
         check(libc.sethostname(b"stacksync", 9), "sethostname")
-        to_payload, payload_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        failures, failure_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         payload = os.fork()
     except BaseException as exc:
         _report_setup_failure(exc, 71)
     if payload == 0:
-        requests.close()
-        to_payload.close()
-        _spare_payload(jail, payload_end)
+        zygote_socket.close()
+        failures.close()
+        _spare_payload(jail, payload_socket, failure_end)
     status = None
     try:
-        payload_end.close()
+        payload_socket.close()
+        failure_end.close()
         libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+        # Nothing G does from here on needs a privilege: it waits for the status pipe and for H.
+        jail.drop_everything()
         try:
-            message, fds, _, _ = socket.recv_fds(requests, 64, 16)
+            message, fds, _, _ = socket.recv_fds(zygote_socket, 64, 1)
         except OSError:
-            message = b""
-        if not message:
+            message, fds = b"", []
+        if not message or len(fds) != 1:
             os.kill(payload, 9)
             os._exit(0)  # the zygote went away before using this spare
-        requests.close()
-        script, out, err, result, status = fds[:5]
-        # The payload joins the request's cgroups before the script allocates anything. G stays
-        # in the zygote's: it only waits, and it exits when the payload does (or is killed).
-        for procs in fds[5:]:
-            os.write(procs, str(payload).encode())
-            os.close(procs)
-        socket.send_fds(to_payload, [message], [script, out, err, result])
-        for fd in (script, out, err, result):
-            os.close(fd)
-        jail.drop_everything()
+        zygote_socket.close()
+        status = fds[0]
     except BaseException as exc:
         try:
             os.kill(payload, 9)
@@ -499,7 +505,7 @@ def _spare_init(jail, requests, fail_setup):
         if pid == payload:
             # A payload that failed its own setup said why before exiting; the script never ran.
             try:
-                failure = to_payload.recv(4096, socket.MSG_DONTWAIT)
+                failure = failures.recv(4096, socket.MSG_DONTWAIT)
             except OSError:
                 failure = b""
             report = (SETUP_FAILED.to_bytes(4, "little", signed=True) + failure if failure
@@ -511,7 +517,7 @@ def _spare_init(jail, requests, fail_setup):
             os._exit(0)
 
 
-def _spare_payload(jail, requests):
+def _spare_payload(jail, requests, failures):
     """H: prepared in advance, runs exactly one script. Never returns."""
     import random
     import resource
@@ -528,31 +534,36 @@ def _spare_payload(jail, requests):
         if numpy is not None:
             numpy.random.seed()
         try:
-            message, fds, _, _ = socket.recv_fds(requests, 64, 8)
+            message, fds, _, _ = socket.recv_fds(requests, 64, 16)
         except OSError:
             message = b""
         if not message:
             os._exit(0)  # this spare was never used: its init or the zygote went away
+        requests.close()
     except BaseException as exc:
         _report_setup_failure(exc, 74)
     try:
         if message == b"fail":
             raise OSError(1, "seccomp: Operation not permitted (injected fault)")
-        # G has moved us into the request's cgroup: a cgroup namespace rooted there hides the rest.
+        # Into the request's cgroups before the script allocates anything, then a cgroup
+        # namespace rooted there hides the rest.
+        for procs in fds[4:]:
+            os.write(procs, b"0")
+            os.close(procs)
         jail.check(jail.libc.unshare(CLONE_NEWCGROUP), "unshare(CLONE_NEWCGROUP)")
         null = os.open("/dev/null", os.O_RDONLY)
-        lifted = [os.dup(fd) for fd in fds]
+        lifted = [os.dup(fd) for fd in fds[:4]]
         os.dup2(null, 0)
         for target, fd in zip((3, 1, 2, 4), lifted):
             os.dup2(fd, target)
-        keep = requests.fileno()  # open until the end of setup: it carries a failure to G
+        keep = failures.fileno()  # open until the end of setup: it carries a failure to G
         os.closerange(5, keep)
         os.closerange(keep + 1, 1 << 16)
         jail.drop_everything()
-        requests.close()
+        failures.close()
     except BaseException as exc:
         try:
-            requests.send(repr(exc).encode()[:4000])
+            failures.send(repr(exc).encode()[:4000])
         finally:
             os._exit(75)
     main()
