@@ -18,10 +18,11 @@ import time
 PHASES = [
     ("HTTP read, admission queue, dispatch to a worker", "client_sent", "start"),
     ("request cgroup, pipes, script memfd; sent to the zygote", "start", "sent"),
-    ("zygote hands the request to a prepared spare's init", "sent", "init_received"),
-    ("init moves the payload into the request's cgroups (v1: memory, pids)", "init_received", "moved"),
-    ("init passes the fds; the payload wakes", "moved", "payload_received"),
-    ("payload: cgroup namespace, fds, capabilities dropped, seccomp", "payload_received", "locked_in"),
+    ("the zygote wakes and receives the request", "sent", "zygote_received"),
+    ("the zygote passes the fds to a prepared spare", "zygote_received", "zygote_sent"),
+    ("the spare's payload wakes and receives them", "zygote_sent", "payload_received"),
+    ("payload moves itself into the request's cgroups", "payload_received", "moved"),
+    ("payload: cgroup namespace, fds, capabilities dropped, seccomp", "moved", "locked_in"),
     ("harness starts and reads the script", "locked_in", "script_read"),
     ("compile, module body, main()", "script_read", "main_returned"),
     ("result frame written; the service sees it and EOF", "main_returned", "done"),
@@ -50,7 +51,8 @@ def main():
         if response.status != 200:
             raise SystemExit("request failed: %r" % reply)
         stamps = [int(t) for t in re.search(r"BREAKDOWN ([0-9 ]+)", reply["stderr"]).group(1).split()]
-        names = ["init_received", "moved", "payload_received", "locked_in", "script_read", "main_returned"]
+        names = ["zygote_received", "zygote_sent", "payload_received", "moved", "locked_in", "script_read",
+                 "main_returned"]
         run = dict(zip(names, stamps))
         run.update(client_sent=sent, client_received=received)
         runs.append(run)
