@@ -426,11 +426,16 @@ def zygote(header):
             try:
                 # The payload first: it is on the request's critical path, its init is not.
                 socket.send_fds(to_payload, [b"fail" if jail.fault("payload_setup") else b"run"], run_fds)
-                socket.send_fds(to_init, [b"status"], status_fd)
                 break
             except OSError:
                 to_init.close()  # that spare died while being prepared; use another
                 to_payload.close()
+        try:
+            socket.send_fds(to_init, [b"status"], status_fd)
+        except OSError:
+            # The init died, so its pid namespace and the payload die too. The script may have
+            # started: never run it a second time. The service sees the pipes close, no report.
+            pass
         to_init.close()
         to_payload.close()
         for fd in fds:
