@@ -86,4 +86,5 @@ def test_drain_timeout_bounds_the_wait(start_server):
         assert time.monotonic() - started < 4
         with pytest.raises(Exception):
             hanging.result(timeout=5)
-    assert stubborn.wait_for_log(lambda r: r.get("message", "").startswith("drain timeout")) is not None
+    drain_timeout = stubborn.wait_for_log(lambda r: r.get("message", "").startswith("drain timeout"))
+    assert drain_timeout is not None, [r.get("message") for r in stubborn.records()]
