@@ -4,6 +4,7 @@
 #   bench/table.sh [SECONDS]          (needs build/stacksync: scripts/setup.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/listening_port.sh
 seconds=${1:-20}
 trivial=$(mktemp --suffix=.py)
 printf 'def main():\n    return 1\n' >"$trivial"
@@ -15,12 +16,7 @@ for mode in cold warm; do
   log=$(mktemp)
   build/stacksync serve --host 127.0.0.1 --port 0 --mode "$mode" 2>"$log" &
   server=$!
-  port=""
-  for _ in $(seq 1 300); do
-    port=$(grep -o '"port": *[0-9]*' "$log" | head -1 | grep -o '[0-9]*$' || true)
-    [[ -n "$port" ]] && break
-    sleep 0.1
-  done
+  port=$(listening_port "$log")
   [[ -n "$port" ]] || { echo "server ($mode) did not start:"; cat "$log"; exit 1; }
   for script in "$trivial" examples/dataframe.py; do
     name=$([[ $script == "$trivial" ]] && echo "return 1" || echo "pandas example")

@@ -6,6 +6,7 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
+source "$repo/bench/listening_port.sh"
 scratch="$(mktemp -d /tmp/stacksync-breakdown.XXXXXX)"
 server=""
 cleanup() {
@@ -20,11 +21,6 @@ cmake -S "$scratch/src" -B "$scratch/build" -DCMAKE_BUILD_TYPE=Release -DSTACKSY
 cmake --build "$scratch/build" -j"$(nproc)" --target stacksync >/dev/null
 "$scratch/build/stacksync" serve --host 127.0.0.1 --port 0 --mode warm 2>"$scratch/server.log" &
 server=$!
-port=""
-for _ in $(seq 1 300); do
-  port=$(grep -o '"port": *[0-9]*' "$scratch/server.log" | head -1 | grep -o '[0-9]*$' || true)
-  [[ -n "$port" ]] && break
-  sleep 0.1
-done
+port=$(listening_port "$scratch/server.log")
 [[ -n "$port" ]] || { cat "$scratch/server.log"; exit 1; }
 /usr/bin/python3 "$here/breakdown.py" --port "$port" --log "$scratch/server.log" "$@"
